@@ -15,6 +15,7 @@
 #include <compare>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,13 @@ public:
     // Every secret, for runs without a manifest (env: the dotenv files;
     // doppler: the whole config). Backends that cannot list say so.
     [[nodiscard]] virtual boost::asio::awaitable<Result<std::vector<NamedSecret>>> fetch_all();
+
+    // Checks a key before anything is fetched (Key Vault allows only letters,
+    // digits and dashes). Returns a message naming the key, or nothing.
+    [[nodiscard]] virtual std::optional<std::string> check_key(std::string_view) const
+    {
+        return std::nullopt;
+    }
 
     // The variables holding credentials this backend used, for --scrub-credentials.
     [[nodiscard]] virtual std::vector<std::string> credential_variables() const { return {}; }

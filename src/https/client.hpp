@@ -85,4 +85,13 @@ public:
     [[nodiscard]] virtual Stats stats() const { return {}; }
 };
 
+struct ClientOptions {
+    std::string ca_file;     // --ca-file: trusted in addition to SSL_CERT_FILE/SSL_CERT_DIR/system
+    unsigned concurrency = 16; // kept-alive connections per host (--concurrency)
+    unsigned retries = 4;      // retries after the first attempt (--retries)
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds request_timeout{10000}; // per attempt
+    std::chrono::steady_clock::time_point deadline;   // overall (--timeout); nothing runs past it
+};
+
 } // namespace secrun::https
