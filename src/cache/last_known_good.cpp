@@ -450,8 +450,9 @@ Result<Loaded> load(const std::string& path, const CacheKey& key, std::string_vi
     const std::string name = str_cat("cache ", util::quoted(path));
     const auto failure = [&name](std::string_view what) { return Error{Errc::io, str_cat(name, " ", what)}; };
 
-    // 1. Read the file, bounded.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // 1. Read the file, bounded. O_NONBLOCK: opening a FIFO must not hang
+    //    (it is refused below); reads of a regular file ignore the flag.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.fd < 0) {
         const int err = errno;
         if (err == ENOENT)

@@ -124,14 +124,10 @@ void check_same(const std::vector<CachedEntry>& got, const std::vector<CachedEnt
     }
 }
 
-// store() with the privileges of nobody when the tests run as root (root
-// ignores directory permissions); returns its error message, or "ok".
-std::string store_unprivileged(const std::string& path, const CacheKey& key)
+// Runs `attempt` with the privileges of nobody when the tests run as root
+// (root ignores file and directory permissions) and returns its result.
+std::string as_nobody(const std::function<std::string()>& attempt)
 {
-    const auto attempt = [&] {
-        auto r = store(path, key, fingerprint, sample_entries(), t0);
-        return r ? std::string("ok") : r.error().message;
-    };
     if (::geteuid() != 0)
         return attempt();
     int fds[2];
@@ -157,6 +153,12 @@ std::string store_unprivileged(const std::string& path, const CacheKey& key)
     BOOST_TEST_REQUIRE(WIFEXITED(status));
     BOOST_TEST_REQUIRE(WEXITSTATUS(status) == 0);
     return message;
+}
+
+// Lets nobody reach files under `dir` (mkdtemp makes it 0700).
+void open_to_others(const fs::path& dir)
+{
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
 }
 
 const std::string key_rules =
@@ -287,7 +289,7 @@ BOOST_AUTO_TEST_CASE(reads_a_file_written_from_the_documented_layout)
 BOOST_AUTO_TEST_CASE(read_only_directory_fails_and_keeps_the_old_file)
 {
     TempDir dir;
-    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    open_to_others(dir.path());
     const fs::path ro = dir.path() / "ro";
     fs::create_directory(ro);
     const std::string path = (ro / "app.lkg").string();
@@ -299,7 +301,10 @@ BOOST_AUTO_TEST_CASE(read_only_directory_fails_and_keeps_the_old_file)
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
                             fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
 
-    BOOST_TEST(store_unprivileged(path, key) ==
+    BOOST_TEST(as_nobody([&] {
+                   auto r = store(path, key, fingerprint, sample_entries(), t0);
+                   return r ? std::string("stored") : r.error().message;
+               }) ==
                "cannot write cache '" + path + "': cannot create a temporary file in '" + ro.string() +
                    "': Permission denied");
     BOOST_TEST(read_bytes(path) == old_bytes);
@@ -387,6 +392,24 @@ BOOST_FIXTURE_TEST_CASE(directory_is_not_a_regular_file, StoredFixture)
     BOOST_TEST_REQUIRE(r.has_error());
     BOOST_TEST((r.error().code == Errc::io));
     BOOST_TEST(r.error().message == "cache '" + dir.path().string() + "' is not a regular file");
+}
+
+BOOST_FIXTURE_TEST_CASE(fifo_is_refused_without_blocking, StoredFixture)
+{
+    const std::string fifo = dir.file("fifo");
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto r = load(fifo, key, fingerprint, 1h, t0);
+    BOOST_TEST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error().message == "cache '" + fifo + "' is not a regular file");
+}
+
+BOOST_FIXTURE_TEST_CASE(unreadable_file_names_the_errno, StoredFixture)
+{
+    open_to_others(dir.path());
+    BOOST_TEST(as_nobody([&] {
+                   auto r = load(path, key, fingerprint, 1h, t0);
+                   return r ? std::string("loaded") : r.error().message;
+               }) == "cannot read " + name() + ": Permission denied");
 }
 
 BOOST_FIXTURE_TEST_CASE(too_large_file, StoredFixture)
