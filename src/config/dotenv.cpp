@@ -226,7 +226,7 @@ private:
     // invalid UTF-8 with U+FFFD: fail closed on both, once per line.
     bool check_bytes()
     {
-        for (std::size_t i = 0; i + 1 < line_starts_.size() + 1; ++i) {
+        for (std::size_t i = 0; i < line_starts_.size(); ++i) {
             const std::size_t begin = line_starts_[i];
             const std::size_t end = i + 1 < line_starts_.size() ? line_starts_[i + 1] : s_.size();
             const std::string_view line = s_.substr(begin, end - begin);

@@ -4,7 +4,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
+#include <random>
+#include <regex>
 #include <string>
+#include <vector>
 
 using namespace secrun;
 using namespace std::string_literals;
@@ -232,6 +235,44 @@ BOOST_AUTO_TEST_CASE(stays_linear_on_hostile_files)
     Errors errors;
     (void)config::parse_dotenv(bad, "f", errors);
     BOOST_TEST(errors.size() == 50'000u);
+}
+
+BOOST_AUTO_TEST_CASE(never_crashes_and_always_reports_file_line_column)
+{
+    // Lines shaped like KEY=value from hostile pieces, and some pure noise.
+    const std::vector<std::string> keys = {"A", "b.c-d", "export A", "9", "", "$X", "\"K\""};
+    const std::vector<std::string> separators = {"=", " = ", ": ", ":", " ", "=="};
+    const std::vector<std::string> pieces = {
+        "x", " ", "\t", "=", "#", " #", "\"", "'", "`", "\\", "\\\"", "\\n", "$X", "\xC3\xA9",
+        "\xC2\xA0", "\xE2\x80\xA8", "\xEF\xBB\xBF", "\xFF", std::string(1, '\0'), "\n", "\r"};
+    const std::vector<std::string> line_ends = {"\n", "\r\n", "\r"};
+    const std::regex located(R"(^f:[0-9]+:[0-9]+: .+$)");
+    std::mt19937 rng(54321);
+    const auto pick = [&rng](const std::vector<std::string>& from) -> const std::string& {
+        return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(rng)];
+    };
+    std::uniform_int_distribution<int> count(0, 4);
+    std::size_t values = 0;
+    std::size_t errors = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string text;
+        for (int line = count(rng); line >= 0; --line) {
+            if (count(rng) > 0)
+                text += pick(keys) + pick(separators);
+            for (int i = count(rng); i > 0; --i)
+                text += pick(pieces);
+            text += pick(line_ends);
+        }
+        Errors found;
+        const SecretMap map = config::parse_dotenv(text, "f", found);
+        values += map.size();
+        errors += found.size();
+        BOOST_TEST_REQUIRE((found.empty() || map.empty()));
+        for (const Error& e : found)
+            BOOST_TEST_REQUIRE(std::regex_match(e.message, located), e.message);
+    }
+    BOOST_TEST(values > 300u);
+    BOOST_TEST(errors > 1000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ostream>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace data = boost::unit_test::data;
 using secrun::Errc;
@@ -162,6 +164,50 @@ BOOST_AUTO_TEST_CASE(bounds_the_nesting_depth)
 
     const std::string hostile(1'000'000, '[');
     BOOST_TEST(select_json_field(hostile, "a").has_error());
+}
+
+// A random JSON document whose keys are "a" and "0", at most `depth` deep.
+static std::string random_json(std::mt19937& rng, int depth)
+{
+    const int kind = std::uniform_int_distribution<int>(0, depth > 0 ? 5 : 3)(rng);
+    switch (kind) {
+    case 0: return "\"s\\u00e9\\n\"";
+    case 1: return "-12.50e1";
+    case 2: return "true";
+    case 3: return "null";
+    case 4: return "{\"a\": " + random_json(rng, depth - 1) + ", \"0\": " + random_json(rng, depth - 1) + "}";
+    default: return "[" + random_json(rng, depth - 1) + ", " + random_json(rng, depth - 1) + "]";
+    }
+}
+
+BOOST_AUTO_TEST_CASE(never_crashes_on_any_input)
+{
+    // Valid documents, some of them damaged by one inserted or deleted byte.
+    std::mt19937 rng(777);
+    const std::string_view damage = "{}[]\":,\\\xFF";
+    const std::string_view fields[] = {"a", "0", "a.0", "0.a", "a.a.a"};
+    std::size_t selected = 0;
+    std::size_t failed = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string text = random_json(rng, 4);
+        const auto at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(rng);
+        switch (round % 3) {
+        case 1: text.insert(at, 1, damage[at % damage.size()]); break;
+        case 2: text.erase(at, 1); break;
+        default: break;
+        }
+        for (const std::string_view field : fields) {
+            auto r = select_json_field(text, field);
+            if (r) {
+                ++selected;
+            } else {
+                ++failed;
+                BOOST_TEST_REQUIRE(r.error().message.find(field) != std::string::npos);
+            }
+        }
+    }
+    BOOST_TEST(selected > 500u);
+    BOOST_TEST(failed > 5000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
