@@ -254,9 +254,13 @@ asio::awaitable<Step<Exchange>> exchange(Stream& stream, Connection& conn,
             co_return Failure{Error(Errc::bad_response, str_cat("receive from ", origin,
                                                                 " failed: malformed response (",
                                                                 read_ec.message(), ")"))};
-        co_return Failure{Error(Errc::network,
-                                str_cat("receive from ", origin, " failed: ", describe(read_ec))),
-                          true, is_closed(read_ec) && !parser.got_some()};
+        const bool closed = is_closed(read_ec);
+        const std::string why =
+            closed && parser.got_some()
+                ? std::string("the server closed the connection in the middle of the response")
+                : describe(read_ec);
+        co_return Failure{Error(Errc::network, str_cat("receive from ", origin, " failed: ", why)),
+                          true, closed && !parser.got_some()};
     }
 
     auto& message = parser.get();
@@ -721,7 +725,8 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
                 error.message += str_cat(" (after ", std::to_string(attempt_no), " attempts)");
             co_return error;
         }
-        log::info(str_cat("retrying ", shown, " (attempt ", std::to_string(attempt_no + 1),
+        if (log::enabled(log::Level::info))
+            log::info(str_cat("retrying ", shown, " (attempt ", std::to_string(attempt_no + 1),
                           " of ", std::to_string(policy.max_attempts), ") in ",
                           format_duration(decision.delay), ": ", reason));
         ++stats.retries;
