@@ -1,5 +1,6 @@
 #include "https/beast_client.hpp"
 
+#include "https/pool.hpp"
 #include "https/proxy.hpp"
 #include "https/retry.hpp"
 #include "https/tls.hpp"
@@ -23,7 +24,6 @@
 #include <boost/beast/http.hpp>
 
 #include <cctype>
-#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -276,48 +276,13 @@ asio::awaitable<Step<Exchange>> exchange(Stream& stream, Connection& conn,
     co_return out;
 }
 
-// A caller waiting for a free connection slot to a host.
-struct Waiter {
-    explicit Waiter(asio::io_context& ioc) : timer(ioc, Clock::time_point::max()) {}
-    asio::steady_timer timer; // cancelled when the slot is granted
-    bool granted = false;
-    bool gone = false;                      // stopped waiting: skip it
-    std::unique_ptr<Connection> connection; // an idle connection handed over, if any
-};
+using ConnectionPool = Pool<Connection>;
 
-struct HostPool {
-    std::vector<std::unique_ptr<Connection>> idle;
-    unsigned open = 0; // slots taken: connections in use, being opened, or idle
-    std::deque<std::shared_ptr<Waiter>> waiters;
-};
-
-class Engine;
-
-// The right to one connection to a host. Its destructor gives back the
-// connection left in `connection` (kept alive) or just the slot.
-class Lease {
-public:
-    Lease(std::shared_ptr<Engine> engine, std::string key)
-        : engine_(std::move(engine)), key_(std::move(key))
-    {
-    }
-    Lease(Lease&&) noexcept = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease();
-
-    std::unique_ptr<Connection> connection; // null: open a new one
-
-private:
-    std::shared_ptr<Engine> engine_;
-    std::string key_;
-};
-
-class Engine : public std::enable_shared_from_this<Engine> {
+class Engine {
 public:
     Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env);
 
     static asio::awaitable<Result<Response>> send(std::shared_ptr<Engine> self, Request request);
-    void release(const std::string& key, std::unique_ptr<Connection> connection);
 
     Stats stats;
 
@@ -328,7 +293,6 @@ private:
     asio::awaitable<Result<Response>> send_with_retries(Request& request);
     asio::awaitable<Step<Response>> attempt(const Request& request, const BeastRequest& beast_req,
                                             const Proxy* proxy);
-    asio::awaitable<Step<Lease>> acquire(std::string key, std::string origin);
     asio::awaitable<Step<std::vector<tcp::endpoint>>> resolve(std::string host, std::string port,
                                                              std::string step, Bound bound);
     asio::awaitable<Step<std::unique_ptr<Connection>>> connect(const Url& url, const Proxy* proxy,
@@ -346,25 +310,19 @@ private:
     Result<ProxySettings> proxy_;
     std::unique_ptr<ssl::context> context_; // made on the first https request
     std::optional<Error> context_error_;
-    std::map<std::string, HostPool, std::less<>> pools_;
+    std::shared_ptr<ConnectionPool> pool_;
     std::map<std::string, std::vector<tcp::endpoint>, std::less<>> addresses_;
     std::mt19937_64 random_;
 };
-
-Lease::~Lease()
-{
-    if (engine_)
-        engine_->release(key_, std::move(connection));
-}
 
 Engine::Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
     : ioc_(ioc), options_(std::move(options)),
       deadline_(options_.deadline == Clock::time_point{} ? Clock::time_point::max()
                                                          : options_.deadline),
       trust_(tls::TrustSettings::from(env, options_.ca_file)), proxy_(proxy_settings(env)),
+      pool_(std::make_shared<ConnectionPool>(ioc, options_.concurrency)),
       random_(std::random_device{}())
 {
-    options_.concurrency = std::max(1u, options_.concurrency);
 }
 
 Result<ssl::context*> Engine::tls_context()
@@ -379,65 +337,6 @@ Result<ssl::context*> Engine::tls_context()
     if (context_error_)
         return *context_error_;
     return context_.get();
-}
-
-void Engine::release(const std::string& key, std::unique_ptr<Connection> connection)
-{
-    auto& pool = pools_[key];
-    while (!pool.waiters.empty()) {
-        const auto waiter = std::move(pool.waiters.front());
-        pool.waiters.pop_front();
-        if (waiter->gone)
-            continue;
-        waiter->granted = true;
-        waiter->connection = std::move(connection);
-        waiter->timer.cancel();
-        return;
-    }
-    if (connection)
-        pool.idle.push_back(std::move(connection));
-    else
-        --pool.open;
-}
-
-asio::awaitable<Step<Lease>> Engine::acquire(std::string key, std::string origin)
-{
-    auto& pool = pools_[key];
-    if (!pool.idle.empty()) {
-        Lease lease(shared_from_this(), key);
-        lease.connection = std::move(pool.idle.back());
-        pool.idle.pop_back();
-        co_return lease;
-    }
-    if (pool.open < options_.concurrency) {
-        ++pool.open;
-        co_return Lease(shared_from_this(), key);
-    }
-    // Every slot is taken: wait until one is released or the deadline passes.
-    auto waiter = std::make_shared<Waiter>(ioc_);
-    waiter->timer.expires_at(deadline_);
-    pool.waiters.push_back(waiter);
-    struct Abandon { // if this frame is destroyed while waiting
-        Engine* engine;
-        const std::string& key;
-        Waiter& waiter;
-        ~Abandon()
-        {
-            if (waiter.granted)
-                engine->release(key, std::move(waiter.connection));
-            waiter.gone = true;
-        }
-    };
-    const Abandon abandon{this, key, *waiter};
-    co_await waiter->timer.async_wait(asio::as_tuple(use_awaitable));
-    if (!waiter->granted)
-        co_return Failure{Error(Errc::timeout, str_cat("waiting for a connection to ", origin,
-                                                       " did not finish before the overall "
-                                                       "deadline (--timeout)"))};
-    waiter->granted = false; // the lease below owns the slot now
-    Lease lease(shared_from_this(), key);
-    lease.connection = std::move(waiter->connection);
-    co_return lease;
 }
 
 // Lookups run in their own coroutine: asio cannot cancel a getaddrinfo in
@@ -628,11 +527,15 @@ asio::awaitable<Step<Response>> Engine::attempt(const Request& request,
 {
     const Url& url = request.url;
     const std::string origin = url.origin();
+    std::shared_ptr<ConnectionPool> pool = pool_;
     std::string key = str_cat(url.scheme, "://", url.host, ":", url.port);
-    auto leased = co_await acquire(std::move(key), origin);
+    std::optional<ConnectionPool::Lease> leased =
+        co_await ConnectionPool::acquire(std::move(pool), std::move(key), deadline_);
     if (!leased)
-        co_return leased.error();
-    Lease lease = std::move(*leased);
+        co_return Failure{Error(Errc::timeout, str_cat("waiting for a connection to ", origin,
+                                                       " did not finish before the overall "
+                                                       "deadline (--timeout)"))};
+    ConnectionPool::Lease& lease = *leased;
 
     const milliseconds timeout =
         request.timeout > milliseconds{0} ? request.timeout : options_.request_timeout;
