@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include <cctype>
+#include <cstddef>
 #include <new>
 #include <optional>
 
@@ -75,17 +76,25 @@ std::string query_encode(std::string_view text)
 }
 
 // The parsed download holds secret values: every block the parser and the
-// value free is wiped first.
+// value free is wiped first. Boost.JSON 1.81 may free a block with another
+// alignment than it asked for (ASan: new-delete-type-mismatch), so ordinary
+// alignments all use the plain operator new/delete.
 class WipingResource final : public json::memory_resource
 {
+    static constexpr std::size_t plain = alignof(std::max_align_t);
+
     void* do_allocate(std::size_t bytes, std::size_t align) override
     {
-        return ::operator new(bytes, std::align_val_t(align));
+        return align <= plain ? ::operator new(bytes)
+                              : ::operator new(bytes, std::align_val_t(align));
     }
     void do_deallocate(void* p, std::size_t bytes, std::size_t align) override
     {
         cleanse(p, bytes);
-        ::operator delete(p, bytes, std::align_val_t(align));
+        if (align <= plain)
+            ::operator delete(p);
+        else
+            ::operator delete(p, std::align_val_t(align));
     }
     bool do_is_equal(const json::memory_resource& other) const noexcept override
     {

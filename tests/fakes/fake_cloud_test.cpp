@@ -426,6 +426,23 @@ BOOST_AUTO_TEST_CASE(keeps_connections_alive_across_requests)
     BOOST_TEST(cloud.counter("tls_handshakes") == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(closes_after_answering_connection_close)
+{
+    FakeCloudProcess cloud;
+    const auto url = cloud.https_url() + "/bye";
+    const auto start = std::chrono::steady_clock::now();
+    const auto r =
+        curl({"--cacert", cloud.ca_file().string(), "--header", "Connection: close", url, url});
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    BOOST_TEST(r.exit_code == 0, r.error);
+    BOOST_TEST(r.status == 404u);
+    BOOST_TEST(cloud.requests("GET", "/bye") == 2u);
+    BOOST_TEST(cloud.counter("connections.https") == 2u); // one connection per request
+    BOOST_TEST(cloud.counter("tls_handshakes") == 2u);
+    BOOST_TEST(elapsed.count() < 1500); // the TLS shutdown did not wait for its 2 s bound
+}
+
 BOOST_AUTO_TEST_CASE(answers_404_on_the_plain_http_port_without_a_route)
 {
     FakeCloudProcess cloud;
