@@ -87,9 +87,8 @@ Split split_argv(int argc, const char* const* argv, const po::options_descriptio
         if (arg.substr(0, 2) == "--")
             name = std::string(arg.substr(2));
         else if (arg.size() == 2)
-            name = std::string(arg.substr(1)); // "-m FILE"; "-mFILE" carries its value
-        const auto* option =
-            name.empty() ? nullptr : desc.find_nothrow(name, false, false, arg.size() == 2);
+            name = std::string(arg); // "-m FILE" (matched as "-m"); "-mFILE" carries its value
+        const auto* option = name.empty() ? nullptr : desc.find_nothrow(name, false);
         if (option != nullptr && option->semantic()->max_tokens() > 0 &&
             option->semantic()->min_tokens() > 0 && i + 1 < argc) {
             split.own.emplace_back(argv[++i]);
