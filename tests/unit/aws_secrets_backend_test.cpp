@@ -616,6 +616,15 @@ BOOST_AUTO_TEST_CASE(check_key_refuses_malformed_arns)
     BOOST_TEST((std::find(vars.begin(), vars.end(), "AWS_SECRET_ACCESS_KEY") != vars.end()));
 }
 
+BOOST_AUTO_TEST_CASE(make_backend_knows_aws_secrets)
+{
+    Fixture f;
+    Context context{f.env, f.http, {}, false, false, testing::fixed_now};
+    auto backend = make_backend("aws_secrets", context);
+    BOOST_TEST_REQUIRE(backend.has_value());
+    BOOST_TEST((*backend)->name() == "aws_secrets");
+}
+
 BOOST_AUTO_TEST_CASE(fetch_needs_prepare)
 {
     Fixture f;
