@@ -27,18 +27,9 @@ namespace secrun::auth {
 // neither key variable is set; an Error (Errc::config) when only one is.
 [[nodiscard]] Result<std::optional<AwsCredentials>> environment_credentials(const EnvMap& env);
 
-// Splits a credential_process command line as a POSIX shell would split
-// words (quotes and backslashes; no expansion, no shell). nullopt when a
-// quote is not closed or nothing is left.
-[[nodiscard]] std::optional<std::vector<std::string>> split_command_line(std::string_view line);
-
 // Every variable that holds AWS credentials or points at them, for
 // --scrub-credentials.
 [[nodiscard]] std::vector<std::string> aws_credential_variables();
-
-// Limits for credential_process.
-inline constexpr std::chrono::milliseconds credential_process_timeout{30000};
-inline constexpr std::size_t credential_process_max_output = 64 * 1024;
 
 // Resolves credentials and the region from one environment. Everything
 // passed in must outlive the object and every coroutine it runs; the
@@ -76,7 +67,6 @@ private:
     role_source(AwsProfile profile, std::vector<std::string> visited, std::string region);
     [[nodiscard]] boost::asio::awaitable<Result<AwsCredentials>>
     web_identity(std::string token_file, std::string role_arn, std::string session_name, std::string region);
-    [[nodiscard]] boost::asio::awaitable<Result<AwsCredentials>> credential_process(std::string command);
     [[nodiscard]] std::string default_session_name() const;
 
     const EnvMap& env_;

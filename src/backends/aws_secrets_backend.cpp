@@ -7,6 +7,7 @@
 #include "auth/aws_metadata.hpp"
 #include "auth/sigv4.hpp"
 #include "auth/wiped_json.hpp"
+#include "backends/aws_secrets_protocol.hpp"
 #include "log.hpp"
 #include "util/encoding.hpp"
 #include "util/strings.hpp"
@@ -15,7 +16,6 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <array>
 #include <map>
 
 namespace secrun::backends {
@@ -27,36 +27,6 @@ using util::str_cat;
 constexpr std::size_t max_get_response = 1 << 20;   // a 64 KiB value, escaped, plus metadata
 constexpr std::size_t max_batch_response = 8 << 20; // 20 of them
 
-struct CodeClass {
-    std::string_view code;
-    Errc errc;
-    std::string_view what;
-};
-
-constexpr std::array<CodeClass, 21> code_classes = {{
-    {"ResourceNotFoundException", Errc::not_found, "not found"},
-    {"AccessDeniedException", Errc::auth, "access denied"},
-    {"AccessDenied", Errc::auth, "access denied"},
-    {"NotAuthorized", Errc::auth, "access denied"},
-    {"OptInRequired", Errc::auth, "access denied"},
-    {"DecryptionFailure", Errc::auth, "cannot be decrypted with its KMS key"},
-    {"InvalidRequestException", Errc::config, "invalid request"},
-    {"InvalidParameterException", Errc::config, "invalid parameter"},
-    {"InvalidNextTokenException", Errc::bad_response, "invalid NextToken"},
-    {"ExpiredTokenException", Errc::auth, "the credentials have expired"},
-    {"ExpiredToken", Errc::auth, "the credentials have expired"},
-    {"RequestExpired", Errc::auth, "the request expired"},
-    {"UnrecognizedClientException", Errc::auth, "the credentials are not recognised"},
-    {"InvalidClientTokenId", Errc::auth, "the credentials are not recognised"},
-    {"InvalidSignatureException", Errc::auth, "the signature was rejected"},
-    {"SignatureDoesNotMatch", Errc::auth, "the signature was rejected"},
-    {"IncompleteSignature", Errc::auth, "the signature was rejected"},
-    {"MissingAuthenticationToken", Errc::auth, "the request was not signed"},
-    {"InternalServiceError", Errc::unavailable, "Secrets Manager failed"},
-    {"InternalFailure", Errc::unavailable, "Secrets Manager failed"},
-    {"ServiceUnavailable", Errc::unavailable, "Secrets Manager is unavailable"},
-}};
-
 bool is_denial(std::string_view code)
 {
     return code == "AccessDeniedException" || code == "AccessDenied" || code == "NotAuthorized" ||
@@ -67,15 +37,6 @@ bool is_denial(std::string_view code)
 bool batchable(const SecretId& id)
 {
     return id.version.empty() && (id.stage.empty() || id.stage == "AWSCURRENT");
-}
-
-// Does an answer's ARN/Name belong to what was asked for (a name, a full
-// ARN, or a partial ARN without the "-xxxxxx" suffix)?
-bool answers(std::string_view asked, std::string_view arn, std::string_view name)
-{
-    if (asked == arn || asked == name)
-        return true;
-    return arn.size() == asked.size() + 7 && arn.substr(0, asked.size()) == asked && arn[asked.size()] == '-';
 }
 
 // A value entry (GetSecretValue answer or a SecretValues element) -> Fetched.
@@ -239,10 +200,8 @@ boost::asio::awaitable<Result<void>> AwsSecretsBackend::prefetch(std::vector<Sec
             auto batched = co_await std::move(call_task);
             if (!batched)
                 co_return batched.error();
-            if (!*batched) { // denied: every secret goes through GetSecretValue instead
-                prefetched_.clear();
+            if (!*batched) // denied: what is not prefetched goes through GetSecretValue
                 co_return Result<void>{};
-            }
         }
     }
     co_return Result<void>{};
@@ -293,7 +252,7 @@ boost::asio::awaitable<Result<bool>> AwsSecretsBackend::batch_call(std::string r
                 const auto arn = auth::json_string(entry.get_object(), "ARN").value_or("");
                 const auto name = auth::json_string(entry.get_object(), "Name").value_or("");
                 for (const auto& key : keys)
-                    if (answers(key, arn, name))
+                    if (aws::answers(key, arn, name))
                         prefetched_.insert_or_assign(key, fetched_from(key, entry.get_object()));
             }
         }
@@ -363,61 +322,4 @@ std::unique_ptr<Backend> make_aws_secrets_backend(Context& context)
     return std::make_unique<AwsSecretsBackend>(context);
 }
 
-namespace aws {
-
-Result<std::optional<SecretArn>> parse_secret_arn(std::string_view key)
-{
-    if (key.substr(0, 4) != "arn:")
-        return std::optional<SecretArn>();
-    // arn:partition:secretsmanager:region:account:secret:name (the name has no ':')
-    const auto parts = util::split(key, ':');
-    if (parts.size() != 7 || parts[1].empty() || parts[2] != "secretsmanager" ||
-        !auth::is_valid_region(parts[3]) || parts[4].empty() || parts[5] != "secret" || parts[6].empty())
-        return Error(Errc::manifest,
-                     str_cat(util::quoted(key), " is not a Secrets Manager secret ARN "
-                                                "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"));
-    return std::optional<SecretArn>(
-        SecretArn{std::string(parts[1]), std::string(parts[3]), std::string(parts[4]), std::string(parts[6])});
-}
-
-Error describe_error(std::string_view code, std::string_view message, unsigned status)
-{
-    Errc errc = status >= 500 ? Errc::unavailable : Errc::bad_response;
-    std::string what = str_cat("Secrets Manager answered HTTP ", std::to_string(status));
-    if (auth::is_throttling_code(code)) {
-        errc = Errc::unavailable;
-        what = "throttled by Secrets Manager";
-    } else if (!code.empty()) {
-        what = "failed";
-        for (const auto& known : code_classes)
-            if (known.code == code) {
-                errc = known.errc;
-                what = std::string(known.what);
-            }
-    }
-    if (!code.empty())
-        what += str_cat(" (", code, ")");
-    if (!message.empty())
-        what += str_cat(": ", message);
-    if (code == "InvalidSignatureException" || code == "SignatureDoesNotMatch") {
-        const bool skew = message.find("Signature expired") != std::string_view::npos ||
-                          message.find("not yet current") != std::string_view::npos;
-        what += skew ? "; check the system clock: AWS accepts at most 5 minutes of difference"
-                     : "; the secret access key does not belong to the access key id";
-    }
-    return Error(errc, std::move(what));
-}
-
-Error secret_error(std::string_view key, std::string_view code, std::string_view message, unsigned status)
-{
-    return with_context(describe_error(code, message, status), str_cat("secret ", util::quoted(key)));
-}
-
-Error secret_error(std::string_view key, const https::Response& response)
-{
-    const auth::AwsServiceError error = auth::parse_json_error(response);
-    return secret_error(key, error.code, error.message, response.status);
-}
-
-} // namespace aws
 } // namespace secrun::backends

@@ -1,6 +1,7 @@
 #include "auth/aws_credentials.hpp"
 
 #include "auth/aws_config.hpp"
+#include "auth/aws_credential_process.hpp"
 #include "auth/aws_metadata.hpp"
 #include "auth/aws_sts.hpp"
 #include "fakes/fake_https_client.hpp"

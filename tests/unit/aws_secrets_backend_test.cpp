@@ -1,5 +1,7 @@
 #include "backends/aws_secrets_backend.hpp"
 
+#include "backends/aws_secrets_protocol.hpp"
+
 #include "auth/aws_endpoints.hpp"
 #include "auth/aws_errors.hpp"
 #include "auth/sigv4.hpp"
