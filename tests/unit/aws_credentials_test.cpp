@@ -461,6 +461,22 @@ BOOST_AUTO_TEST_CASE(web_identity_calls_sts_unsigned_and_reads_its_xml)
     BOOST_TEST(!sent.allow_http);
 }
 
+BOOST_AUTO_TEST_CASE(a_profile_can_use_web_identity)
+{
+    Chain c;
+    const std::string token = c.home.write("oidc/token", "profile-oidc-token");
+    c.home.write(".aws/config", "[default]\nrole_arn = arn:aws:iam::1:role/ci\nweb_identity_token_file = " + token +
+                                    "\nrole_session_name = ci-run\n");
+    c.http.on("POST", "https://sts.eu-west-1.amazonaws.com:443/", 200, sts_ok);
+    auto r = c.resolve("eu-west-1");
+    BOOST_TEST_REQUIRE(r.has_value(), (r.has_error() ? r.error().message : ""));
+    BOOST_TEST(r->access_key_id == "ASIAWEB");
+    BOOST_TEST(r->provider == "profile 'default'");
+    BOOST_TEST(c.http.requests[0].body ==
+               "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fci"
+               "&RoleSessionName=ci-run&WebIdentityToken=profile-oidc-token");
+}
+
 BOOST_AUTO_TEST_CASE(web_identity_failures_stop_the_chain)
 {
     Chain c;
