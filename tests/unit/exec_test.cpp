@@ -95,6 +95,14 @@ BOOST_AUTO_TEST_CASE(the_command_replaces_the_process_and_its_status_is_the_proc
     BOOST_TEST(r.exit_code() == 7);
 }
 
+BOOST_AUTO_TEST_CASE(without_path_in_the_new_environment_the_default_path_is_searched)
+{
+    // The runner's own PATH plays no part: the new environment has none.
+    const auto r = exec_in_child({"sh", "-c", "exit 4"}, {{"HOME", "/"}});
+    BOOST_TEST(r.err == "");
+    BOOST_TEST(r.exit_code() == 4);
+}
+
 BOOST_AUTO_TEST_CASE(the_command_gets_exactly_the_new_environment)
 {
     TempDir dir;
