@@ -156,21 +156,37 @@ std::string host_header(const Url& url)
                    default_port ? "" : url.port);
 }
 
-// Header names are tokens; values hold no control characters but tab (no
-// header injection through a value read from a file or a response).
-bool valid_header(std::string_view name, std::string_view value)
+// RFC 9110 token: methods and header names.
+bool is_token(std::string_view text)
 {
     constexpr std::string_view token_chars = "!#$%&'*+-.^_`|~";
-    if (name.empty())
+    if (text.empty())
         return false;
-    for (const char c : name)
+    for (const char c : text)
         if (!std::isalnum(static_cast<unsigned char>(c)) &&
             token_chars.find(c) == std::string_view::npos)
             return false;
-    for (const char c : value)
-        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
-            return false;
     return true;
+}
+
+// Nothing a caller passes may end the request line or a header early (no
+// request splitting through a value read from a file or a response).
+std::optional<std::string> invalid_part(const Request& r)
+{
+    if (!is_token(r.method))
+        return "invalid method " + util::quoted(r.method);
+    for (const char c : r.url.target)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+            return std::string("invalid request target (it must be percent-encoded ASCII)");
+    for (const auto& [name, value] : r.headers) {
+        bool valid = is_token(name);
+        for (const char c : value)
+            if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+                valid = false;
+        if (!valid)
+            return "invalid header " + util::quoted(name);
+    }
+    return std::nullopt;
 }
 
 BeastRequest make_beast_request(const Request& r)
@@ -590,10 +606,8 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
     }
     if (!proxy_)
         co_return proxy_.error();
-    for (const auto& [name, value] : request.headers)
-        if (!valid_header(name, value))
-            co_return Error(Errc::config, str_cat("invalid header ", util::quoted(name),
-                                                  " in a request to ", origin));
+    if (const auto invalid = invalid_part(request))
+        co_return Error(Errc::config, str_cat(*invalid, " in a request to ", origin));
     const Proxy* proxy = proxy_for(*proxy_, url);
 
     RetryPolicy policy;

@@ -144,6 +144,24 @@ BOOST_AUTO_TEST_CASE(trusts_the_test_ca_given_as_ssl_cert_file)
     BOOST_TEST(res->status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(trusts_a_hashed_ssl_cert_dir)
+{
+    ClientOptions o = options();
+    o.ca_file.clear();
+    auto client = make_client(ioc, o, env({{"SSL_CERT_DIR", "/nonexistent:" + test_pki().ca_dir()}}));
+    auto bad = send(*client, get());
+    BOOST_TEST_REQUIRE(bad.has_error());
+    BOOST_TEST((bad.error().code == Errc::config));
+    BOOST_TEST(bad.error().message ==
+               "SSL_CERT_DIR '/nonexistent': cannot load CA certificates: No such file or "
+               "directory");
+
+    auto good_client = make_client(ioc, o, env({{"SSL_CERT_DIR", test_pki().ca_dir()}}));
+    auto res = send(*good_client, get());
+    BOOST_TEST_REQUIRE(res.has_value(), (res ? "" : res.error().message));
+    BOOST_TEST(res->status == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(sends_a_body_with_its_length)
 {
     auto client = make_client(ioc, options(), EnvMap{});
@@ -595,6 +613,20 @@ BOOST_AUTO_TEST_CASE(refuses_header_injection)
     auto res = send(*client, std::move(r));
     BOOST_TEST_REQUIRE(res.has_error());
     BOOST_TEST(res.error().message == "invalid header 'X-Token' in a request to " + origin());
+
+    Request bad_method = get();
+    bad_method.method = "GET / HTTP/1.1\r\nX:";
+    auto m = send(*client, std::move(bad_method));
+    BOOST_TEST_REQUIRE(m.has_error());
+    BOOST_TEST(m.error().message ==
+               "invalid method 'GET / HTTP/1.1\\x0d\\x0aX:' in a request to " + origin());
+
+    Request bad_target = get();
+    bad_target.url.target = "/v1/a b";
+    auto t = send(*client, std::move(bad_target));
+    BOOST_TEST_REQUIRE(t.has_error());
+    BOOST_TEST(t.error().message == "invalid request target (it must be percent-encoded ASCII) "
+                                    "in a request to " + origin());
     BOOST_TEST(server.connections() == 0u);
 }
 
