@@ -313,6 +313,10 @@ private:
                                                              std::string step, Bound bound);
     asio::awaitable<Step<std::unique_ptr<Connection>>> connect(const Url& url, const Proxy* proxy,
                                                                Bound bound);
+    asio::awaitable<Step<std::unique_ptr<beast::tcp_stream>>>
+    open_tcp(const Url& url, const Proxy* proxy, Bound bound);
+    asio::awaitable<Step<std::unique_ptr<TlsStream>>>
+    handshake(std::unique_ptr<beast::tcp_stream> stream, const Url& url, Bound bound);
     asio::awaitable<Step<void>> tunnel(beast::tcp_stream& stream, Buffer& buffer,
                                        const Proxy& proxy, const Url& url, Bound bound);
 
@@ -324,8 +328,13 @@ private:
     Clock::time_point deadline_;
     tls::TrustSettings trust_;
     Result<ProxySettings> proxy_;
-    std::unique_ptr<ssl::context> context_; // made on the first https request
+    // Made on the first https request; remade once with the whole system
+    // bundle when the hashed directory alone did not know an issuer. Streams
+    // hold their own reference to the OpenSSL context.
+    std::unique_ptr<ssl::context> context_;
     std::optional<Error> context_error_;
+    bool bundle_skipped_ = false;
+    bool context_made_ = false;
     std::shared_ptr<ConnectionPool> pool_;
     std::map<std::string, std::vector<tcp::endpoint>, std::less<>> addresses_;
     std::mt19937_64 random_;
@@ -344,11 +353,17 @@ Engine::Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
 Result<ssl::context*> Engine::tls_context()
 {
     if (!context_ && !context_error_) {
-        auto made = tls::make_context(trust_);
-        if (made)
-            context_ = std::move(*made);
-        else
+        // The first context may skip the system bundle; a remade one loads it.
+        const auto bundle = context_made_ ? tls::SystemBundle::always
+                                          : tls::SystemBundle::when_needed;
+        context_made_ = true;
+        auto made = tls::make_context(trust_, bundle);
+        if (made) {
+            context_ = std::move(made->ssl);
+            bundle_skipped_ = made->bundle_skipped;
+        } else {
             context_error_ = made.error();
+        }
     }
     if (context_error_)
         return *context_error_;
@@ -465,8 +480,8 @@ asio::awaitable<Step<void>> Engine::tunnel(beast::tcp_stream& stream, Buffer& bu
     co_return Step<void>{};
 }
 
-asio::awaitable<Step<std::unique_ptr<Connection>>>
-Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
+asio::awaitable<Step<std::unique_ptr<beast::tcp_stream>>>
+Engine::open_tcp(const Url& url, const Proxy* proxy, Bound bound)
 {
     const std::string origin = url.origin();
     const std::string peer = proxy ? str_cat("proxy ", proxy->display(), " for ", origin) : origin;
@@ -487,10 +502,10 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
                                                 "resolves to ", endpoint.address().to_string(),
                                                 ", not a loopback or link-local address"))};
 
-    beast::tcp_stream stream(ioc_);
-    stream.expires_at(connect_bound.at);
+    auto stream = std::make_unique<beast::tcp_stream>(ioc_);
+    stream->expires_at(connect_bound.at);
     const auto [connect_ec, endpoint] =
-        co_await stream.async_connect(*endpoints, asio::as_tuple(use_awaitable));
+        co_await stream->async_connect(*endpoints, asio::as_tuple(use_awaitable));
     if (connect_ec == beast::error::timeout)
         co_return timeout_failure(str_cat("connect to ", peer), connect_bound);
     if (connect_ec)
@@ -499,35 +514,47 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
                           true};
     ++stats.connections;
     error_code ignored;
-    stream.socket().set_option(tcp::no_delay(true), ignored);
-
-    auto conn = std::make_unique<Connection>();
-    if (url.scheme == "http") {
-        conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
-        co_return conn;
-    }
+    stream->socket().set_option(tcp::no_delay(true), ignored);
     if (proxy) {
-        auto tunnelled = co_await tunnel(stream, conn->buffer, *proxy, url, bound);
+        Buffer buffer;
+        auto tunnelled = co_await tunnel(*stream, buffer, *proxy, url, bound);
         if (!tunnelled)
             co_return tunnelled.error();
     }
+    co_return stream;
+}
 
+asio::awaitable<Step<std::unique_ptr<TlsStream>>>
+Engine::handshake(std::unique_ptr<beast::tcp_stream> stream, const Url& url, Bound bound)
+{
     const auto context = tls_context();
     if (!context)
         co_return Failure{context.error()};
-    conn->tls = std::make_unique<TlsStream>(std::move(stream), **context);
-    if (auto identity = tls::set_peer_identity(conn->tls->native_handle(), url.host); !identity)
+    const bool lazy_trust = bundle_skipped_; // another handshake may change it meanwhile
+    auto tls = std::make_unique<TlsStream>(std::move(*stream), **context);
+    if (auto identity = tls::set_peer_identity(tls->native_handle(), url.host); !identity)
         co_return Failure{identity.error()};
-    const std::string step = str_cat("TLS handshake with ", origin);
-    conn->tcp().expires_at(bound.at);
-    const auto [handshake_ec] = co_await conn->tls->async_handshake(
-        ssl::stream_base::client, asio::as_tuple(use_awaitable));
+    const std::string step = str_cat("TLS handshake with ", url.origin());
+    tls->next_layer().expires_at(bound.at);
+    const auto [handshake_ec] =
+        co_await tls->async_handshake(ssl::stream_base::client, asio::as_tuple(use_awaitable));
     if (handshake_ec == beast::error::timeout)
         co_return timeout_failure(step, bound);
     if (handshake_ec) {
-        SSL* native = conn->tls->native_handle();
+        SSL* native = tls->native_handle();
         const std::string what =
             str_cat(step, " failed: ", tls::handshake_failure(native, handshake_ec));
+        if (lazy_trust && tls::is_untrusted_issuer(native)) {
+            // Maybe a CA appended to the system bundle by hand: load it all.
+            log::debug(str_cat(what, "; trying again with the system CA bundle"));
+            if (bundle_skipped_) { // the first such failure remakes the context
+                bundle_skipped_ = false;
+                context_.reset();
+            }
+            Failure retry{Error(Errc::tls, what)};
+            retry.stale = true;
+            co_return retry;
+        }
         // A reset or close during the handshake is the network's doing;
         // an untrusted peer or a protocol mismatch stays that way.
         if (!tls::is_verification_failure(native) && is_closed(handshake_ec))
@@ -535,6 +562,30 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
         co_return Failure{Error(Errc::tls, what)};
     }
     ++stats.handshakes;
+    co_return tls;
+}
+
+asio::awaitable<Step<std::unique_ptr<Connection>>>
+Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
+{
+    auto opened = co_await open_tcp(url, proxy, bound);
+    if (!opened)
+        co_return opened.error();
+    auto conn = std::make_unique<Connection>();
+    if (url.scheme == "http") {
+        conn->plain = std::move(*opened);
+        co_return conn;
+    }
+    auto secured = co_await handshake(std::move(*opened), url, bound);
+    if (!secured && secured.error().stale) { // once more, with the whole system bundle
+        auto reopened = co_await open_tcp(url, proxy, bound);
+        if (!reopened)
+            co_return reopened.error();
+        secured = co_await handshake(std::move(*reopened), url, bound);
+    }
+    if (!secured)
+        co_return secured.error();
+    conn->tls = std::move(*secured);
     co_return conn;
 }
 

@@ -1,6 +1,7 @@
 // The real HTTPS client against loopback TLS servers and a CONNECT proxy in
 // this process (tests/https/mini_server.hpp), with a CA generated at start-up.
 #include "https/beast_client.hpp"
+#include "https/tls.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <optional>
 #include <sstream>
@@ -190,6 +192,13 @@ BOOST_AUTO_TEST_CASE(rejects_a_server_whose_ca_is_not_trusted)
                    " failed: certificate verify failed (self-signed certificate in certificate "
                    "chain)");
     BOOST_TEST(client->stats().retries == 0u);
+    BOOST_TEST(client->stats().handshakes == 0u);
+    // Where the system CA directory is hashed (Debian), the first handshake
+    // trusts it alone, then one more is tried with the whole system bundle.
+    const auto system = secrun::https::tls::make_context(
+        secrun::https::tls::TrustSettings::from(EnvMap{}, ""));
+    BOOST_TEST_REQUIRE(system.has_value());
+    BOOST_TEST(client->stats().connections == (system->bundle_skipped ? 2u : 1u));
     BOOST_TEST(server.requests().empty());
 }
 
