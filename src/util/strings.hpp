@@ -30,6 +30,8 @@ template <class... Parts>
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // Quotes a name for a message: 'name', with control characters shown as \xNN.
+// Call it qualified (util::quoted): with a std::string argument an unqualified
+// call is ambiguous with std::quoted through ADL.
 [[nodiscard]] std::string quoted(std::string_view s);
 
 } // namespace secrun::util
