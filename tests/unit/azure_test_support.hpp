@@ -3,6 +3,7 @@
 // checks, and a temporary directory.
 #pragma once
 
+#include "error.hpp"
 #include "util/encoding.hpp"
 #include "util/strings.hpp"
 
@@ -16,9 +17,18 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace secrun {
+// Lets BOOST_TEST print an Errc (found by ADL).
+inline std::ostream& boost_test_print_type(std::ostream& os, Errc code)
+{
+    return os << "Errc(" << static_cast<int>(code) << ")";
+}
+} // namespace secrun
 
 namespace secrun::testing {
 
