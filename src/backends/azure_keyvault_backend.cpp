@@ -9,6 +9,7 @@
 // the challenge's resource belongs to the vault's domain as the SDKs do.
 #include "backends/azure_keyvault.hpp"
 
+#include "log.hpp"
 #include "util/strings.hpp"
 #include "util/wiped_json.hpp"
 
@@ -20,6 +21,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace secrun::backends {
 namespace asio = boost::asio;
@@ -223,6 +225,7 @@ asio::awaitable<Result<auth::AzureToken>> KeyVaultBackend::token(Vault* vault)
 asio::awaitable<Result<void>> KeyVaultBackend::prepare(std::vector<SecretId> wanted)
 {
     std::set<Vault*> vaults;
+    std::map<std::tuple<Vault*, std::string, std::string>, std::string> keys; // -> key as written
     for (const auto& id : wanted) {
         auto target = parse_key(id.key);
         if (!target)
@@ -231,6 +234,13 @@ asio::awaitable<Result<void>> KeyVaultBackend::prepare(std::vector<SecretId> wan
         if (!vault)
             co_return vault.error();
         vaults.insert(*vault);
+        // Two spellings of one secret work, but are probably a mistake.
+        const auto [it, inserted] =
+            keys.try_emplace({*vault, util::to_lower(target->name), id.version}, id.key);
+        if (!inserted && it->second != id.key)
+            log::warn(str_cat(util::quoted(it->second), " and ", util::quoted(id.key),
+                              " name the same Key Vault secret ", util::quoted(target->name),
+                              " (names are case-insensitive and '_' is read as '-')"));
     }
     // One token per cloud (normally exactly one), shared by every fetch.
     for (Vault* vault : vaults) {

@@ -56,7 +56,16 @@ Cloud cloud_for_host(std::string_view host)
 
 bool is_loopback_host(std::string_view host) noexcept
 {
-    return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+    if (host == "localhost" || host == "::1")
+        return true;
+    // 127.0.0.0/8 as a dotted literal only: "127.example.com" is a name.
+    if (host.substr(0, 4) != "127.")
+        return false;
+    const auto parts = util::split(host, '.');
+    return parts.size() == 4 && std::all_of(parts.begin(), parts.end(), [](std::string_view part) {
+               return !part.empty() && part.size() <= 3 &&
+                      part.find_first_not_of("0123456789") == std::string_view::npos;
+           });
 }
 
 Result<SecretTarget> parse_key(std::string_view key)

@@ -3,6 +3,7 @@
 #include "azure_test_support.hpp"
 #include "fakes/fake_https_client.hpp"
 #include "fakes/run_awaitable.hpp"
+#include "log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <sstream>
 
 using namespace secrun;
 using namespace secrun::backends;
@@ -150,6 +153,10 @@ BOOST_AUTO_TEST_CASE(maps_env_names_to_key_vault_names)
     BOOST_TEST(other->vault == "other-vault.vault.azure.net");
     BOOST_TEST(other->name == "DB-PASSWORD");
     BOOST_TEST(kv::parse_key("127.0.0.1:8443/x")->vault == "127.0.0.1:8443");
+    BOOST_TEST(kv::parse_key("localhost:8443/x").has_value());
+    BOOST_TEST(kv::parse_key("[::1]:8443/x").has_value());
+    BOOST_TEST(kv::parse_key("127.example.com/x").has_error());
+    BOOST_TEST(kv::parse_key("127.0.0.1.nip.io/x").has_error());
 }
 
 BOOST_FIXTURE_TEST_CASE(check_key_explains_impossible_names, KeyVault)
@@ -321,6 +328,18 @@ BOOST_FIXTURE_TEST_CASE(one_token_for_many_secrets, KeyVault)
     }
     BOOST_TEST(http.count("POST", entra) == 1u);
     BOOST_TEST(http.count("GET", vault + "/secrets/") == 5u);
+}
+
+BOOST_FIXTURE_TEST_CASE(warns_when_two_keys_name_one_secret, KeyVault)
+{
+    tokens();
+    std::ostringstream captured;
+    log::set_sink(&captured);
+    auto prepared = prepare({{"CH_HOST", "", ""}, {"ch-host", "", ""}, {"CH_HOST", "v1", ""}});
+    log::set_sink(nullptr);
+    BOOST_TEST(prepared.has_value());
+    BOOST_TEST(captured.str() == "secrun: warning: 'CH_HOST' and 'ch-host' name the same Key Vault secret "
+                                 "'ch-host' (names are case-insensitive and '_' is read as '-')\n");
 }
 
 BOOST_FIXTURE_TEST_CASE(concurrent_fetches_without_prepare_share_one_token_request, KeyVault)
