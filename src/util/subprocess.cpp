@@ -16,6 +16,7 @@
 #include <boost/type_traits.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
+#include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
 // Header-only mode in 1.81 forgets process_environment's out-of-line members.
 #include <boost/process/v2/impl/environment.ipp>
@@ -73,7 +74,7 @@ asio::awaitable<bool> read_bounded(asio::readable_pipe& pipe, std::string& into,
 } // namespace
 
 asio::awaitable<Result<SubprocessOutput>> run_subprocess(std::vector<std::string> argv, EnvMap env,
-                                                         SubprocessLimits limits)
+                                                         SubprocessLimits limits, std::string cwd)
 {
     if (argv.empty())
         co_return Error(Errc::internal, "run_subprocess: empty command");
@@ -92,9 +93,11 @@ asio::awaitable<Result<SubprocessOutput>> run_subprocess(std::vector<std::string
     try {
         asio::readable_pipe out_pipe(executor);
         asio::readable_pipe err_pipe(executor);
+        const std::filesystem::path start_dir =
+            cwd.empty() ? std::filesystem::current_path() : std::filesystem::path(cwd);
         bp::process child(executor, std::filesystem::path(program), args,
                           bp::process_stdio{nullptr, out_pipe, err_pipe},
-                          bp::process_environment(env_strings));
+                          bp::process_environment(env_strings), bp::process_start_dir(start_dir));
         asio::steady_timer timer(executor, limits.timeout);
 
         bool out_ok = true;

@@ -30,11 +30,12 @@ struct SubprocessLimits {
 };
 
 // Runs argv (argv[0] is searched in env's PATH when it has no '/'), with
-// exactly `env` as its environment, stdin from /dev/null. Errors:
+// exactly `env` as its environment, stdin from /dev/null, in `cwd` (empty: ours). Errors:
 // Errc::config when the program is not found, Errc::timeout when it runs too
 // long (it is killed), Errc::bad_response when it writes too much. A non-zero
 // exit status is not an error here: callers read exit_code.
 [[nodiscard]] boost::asio::awaitable<Result<SubprocessOutput>>
-run_subprocess(std::vector<std::string> argv, EnvMap env, SubprocessLimits limits);
+run_subprocess(std::vector<std::string> argv, EnvMap env, SubprocessLimits limits,
+               std::string cwd = {});
 
 } // namespace secrun::util

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what is missing, then configures and builds one CMake preset:
+#   docker/build.sh dist     secrun alone (what the README's run command and the Dockerfile use)
+#   docker/build.sh ci       secrun and its tests, warnings as errors
+#   docker/build.sh asan     Debug with AddressSanitizer + UBSan, and the tests
+set -eu
+cd "$(dirname "$0")/.."
+preset=${1:-dist}
+if [ "$preset" = dist ]; then
+    docker/install-build-deps.sh
+else
+    docker/install-build-deps.sh --test
+fi
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j"$(nproc)"
