@@ -1,0 +1,16 @@
+// make_backend(): the one place that maps a backend name to its implementation.
+#include "backends/azure_keyvault.hpp"
+#include "backends/backend.hpp"
+#include "util/strings.hpp"
+
+namespace secrun::backends
+{
+
+Result<std::unique_ptr<Backend>> make_backend(std::string_view name, Context& context)
+{
+    if (name == "azure_keyvault")
+        return make_azure_keyvault_backend(context);
+    return Error(Errc::config, util::str_cat("unknown backend ", util::quoted(name)));
+}
+
+} // namespace secrun::backends
