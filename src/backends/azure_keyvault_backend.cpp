@@ -156,10 +156,16 @@ private:
         std::string tenant; // named by a challenge; empty: the credential's own
     };
     // One token request shared by every fetch that needs it: the first one
-    // asks, the others wait on `done` (destroyed when the answer is in).
+    // asks, the others wait on `done`, a timer in the asking coroutine's
+    // frame that is cancelled when the answer is in. (Kept in the frame, not
+    // here, so that no I/O object outlives the resolver's event loop.)
     struct TokenSlot {
         std::optional<Result<auth::AzureToken>> result;
-        std::unique_ptr<asio::steady_timer> done;
+        asio::steady_timer* done = nullptr;
+    };
+    struct ReleaseSlot {
+        TokenSlot& slot;
+        ~ReleaseSlot() { slot.done = nullptr; }
     };
 
     Result<Vault*> vault_for(const SecretTarget& target);
@@ -207,18 +213,20 @@ asio::awaitable<Result<auth::AzureToken>> KeyVaultBackend::token(Vault* vault)
     TokenSlot& slot = tokens_[{vault->cloud.scope, vault->tenant}];
     if (!slot.result && slot.done) {
         auto [ignored] = co_await slot.done->async_wait(asio::as_tuple(use_awaitable));
-        (void)ignored; // woken by the timer's destruction
+        (void)ignored; // operation_aborted: the answer is in
     }
     if (slot.result)
         co_return *slot.result;
 
     auto executor = co_await asio::this_coro::executor;
-    slot.done = std::make_unique<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+    asio::steady_timer done(executor, asio::steady_timer::time_point::max());
+    slot.done = &done;
+    const ReleaseSlot release{slot};
     auth::AzureTokenRequest request{vault->cloud.scope, vault->tenant, vault->cloud.authority_host};
     Result<auth::AzureToken> result = co_await chain_.get_token(std::move(request));
     // Errors are kept too: a failing credential is not asked again per secret.
     slot.result = result;
-    slot.done.reset();
+    done.cancel();
     co_return result;
 }
 
