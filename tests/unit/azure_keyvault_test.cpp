@@ -4,6 +4,7 @@
 #include "fakes/fake_https_client.hpp"
 #include "fakes/run_awaitable.hpp"
 #include "log.hpp"
+#include "manifest/manifest.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -157,6 +158,22 @@ BOOST_AUTO_TEST_CASE(maps_env_names_to_key_vault_names)
     BOOST_TEST(kv::parse_key("[::1]:8443/x").has_value());
     BOOST_TEST(kv::parse_key("127.example.com/x").has_error());
     BOOST_TEST(kv::parse_key("127.0.0.1.nip.io/x").has_error());
+}
+
+BOOST_AUTO_TEST_CASE(references_carry_a_vault_qualified_key)
+{
+    auto ref = manifest::parse_reference(
+        "azure_keyvault://other-vault.vault.azure.net/DB_PASSWORD?version=0123abcd#password");
+    BOOST_TEST_REQUIRE(ref.has_value());
+    auto target = kv::parse_key(ref->key);
+    BOOST_TEST_REQUIRE(target.has_value());
+    BOOST_TEST(target->vault == "other-vault.vault.azure.net");
+    BOOST_TEST(target->name == "DB-PASSWORD");
+    BOOST_TEST(ref->option("version") == "0123abcd");
+
+    auto local = manifest::parse_reference("azure_keyvault://127.0.0.1:8443/CH_HOST");
+    BOOST_TEST_REQUIRE(local.has_value());
+    BOOST_TEST(kv::parse_key(local->key)->vault == "127.0.0.1:8443");
 }
 
 BOOST_FIXTURE_TEST_CASE(check_key_explains_impossible_names, KeyVault)
