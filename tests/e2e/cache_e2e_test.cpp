@@ -87,7 +87,7 @@ BOOST_FIXTURE_TEST_CASE(good_run_writes_an_encrypted_0600_cache_then_an_outage_u
     BOOST_TEST(!contains(cache_bytes(), value_a));
     BOOST_TEST(!contains(cache_bytes(), value_b));
 
-    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"status":503}])")});
+    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"action":"status","status":503}])")});
     Run second = run(down);
     BOOST_TEST(second.status == 0);
     const auto vars = parse_env0(second.out);
@@ -102,7 +102,7 @@ BOOST_FIXTURE_TEST_CASE(refused_access_never_uses_the_cache, CacheFixture)
         FakeCloudProcess healthy({.scenario = doppler_scenario()});
         BOOST_TEST_REQUIRE(run(healthy).status == 0);
     }
-    FakeCloudProcess revoked({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"status":401,"body":{"messages":["Invalid Auth token"],"success":false}}])")});
+    FakeCloudProcess revoked({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"action":"status","status":401,"body":{"messages":["Invalid Auth token"],"success":false}}])")});
     Run r = run(revoked);
     BOOST_TEST(r.status == 125);
     BOOST_TEST(r.out == "");
@@ -115,7 +115,7 @@ BOOST_FIXTURE_TEST_CASE(a_changed_manifest_never_uses_the_cache, CacheFixture)
         FakeCloudProcess healthy({.scenario = doppler_scenario()});
         BOOST_TEST_REQUIRE(run(healthy).status == 0);
     }
-    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"status":503}])")});
+    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"action":"status","status":503}])")});
     Run r = run(down, {}, "A\n");
     BOOST_TEST(r.status == 125);
     BOOST_TEST(r.out == "");
@@ -128,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(a_tampered_or_too_old_cache_is_rejected, CacheFixture)
         FakeCloudProcess healthy({.scenario = doppler_scenario()});
         BOOST_TEST_REQUIRE(run(healthy).status == 0);
     }
-    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"status":503}])")});
+    FakeCloudProcess down({.scenario = doppler_scenario(R"([{"path":"/v3","count":-1,"action":"status","status":503}])")});
     // Older than allowed: --cache-max-age is checked against the write time.
     ::sleep(2);
     Run old = run(down, {"--cache-max-age", "1s"});
