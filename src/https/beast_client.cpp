@@ -490,8 +490,11 @@ Engine::open_tcp(const Url& url, const Proxy* proxy, Bound bound)
     std::string host = proxy ? proxy->host : url.host;
     std::string port = proxy ? proxy->port : url.port;
     std::string resolve_step = str_cat("resolving ", peer);
-    auto endpoints = co_await resolve(std::move(host), std::move(port), std::move(resolve_step),
-                                      connect_bound);
+    // GCC 12 miscompiles a coroutine call with by-value arguments inside
+    // co_await: every task here is created on its own line, then awaited.
+    auto resolving = resolve(std::move(host), std::move(port), std::move(resolve_step),
+                             connect_bound);
+    auto endpoints = co_await std::move(resolving);
     if (!endpoints)
         co_return endpoints.error();
     if (url.scheme == "http")
@@ -517,7 +520,8 @@ Engine::open_tcp(const Url& url, const Proxy* proxy, Bound bound)
     stream->socket().set_option(tcp::no_delay(true), ignored);
     if (proxy) {
         Buffer buffer;
-        auto tunnelled = co_await tunnel(*stream, buffer, *proxy, url, bound);
+        auto tunnelling = tunnel(*stream, buffer, *proxy, url, bound);
+        auto tunnelled = co_await std::move(tunnelling);
         if (!tunnelled)
             co_return tunnelled.error();
     }
@@ -568,7 +572,8 @@ Engine::handshake(std::unique_ptr<beast::tcp_stream> stream, const Url& url, Bou
 asio::awaitable<Step<std::unique_ptr<Connection>>>
 Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
 {
-    auto opened = co_await open_tcp(url, proxy, bound);
+    auto opening = open_tcp(url, proxy, bound);
+    auto opened = co_await std::move(opening);
     if (!opened)
         co_return opened.error();
     auto conn = std::make_unique<Connection>();
@@ -576,12 +581,15 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
         conn->plain = std::move(*opened);
         co_return conn;
     }
-    auto secured = co_await handshake(std::move(*opened), url, bound);
+    auto securing = handshake(std::move(*opened), url, bound);
+    auto secured = co_await std::move(securing);
     if (!secured && secured.error().stale) { // once more, with the whole system bundle
-        auto reopened = co_await open_tcp(url, proxy, bound);
+        auto reopening = open_tcp(url, proxy, bound);
+        auto reopened = co_await std::move(reopening);
         if (!reopened)
             co_return reopened.error();
-        secured = co_await handshake(std::move(*reopened), url, bound);
+        auto resecuring = handshake(std::move(*reopened), url, bound);
+        secured = co_await std::move(resecuring);
     }
     if (!secured)
         co_return secured.error();
@@ -596,8 +604,8 @@ asio::awaitable<Step<Response>> Engine::attempt(const Request& request,
     const std::string origin = url.origin();
     std::shared_ptr<ConnectionPool> pool = pool_;
     std::string key = str_cat(url.scheme, "://", url.host, ":", url.port);
-    std::optional<ConnectionPool::Lease> leased =
-        co_await ConnectionPool::acquire(std::move(pool), std::move(key), deadline_);
+    auto acquiring = ConnectionPool::acquire(std::move(pool), std::move(key), deadline_);
+    std::optional<ConnectionPool::Lease> leased = co_await std::move(acquiring);
     if (!leased)
         co_return Failure{Error(Errc::timeout, str_cat("waiting for a connection to ", origin,
                                                        " did not finish before the overall "
@@ -610,19 +618,18 @@ asio::awaitable<Step<Response>> Engine::attempt(const Request& request,
     bool reused = lease.connection != nullptr;
     for (;;) {
         if (!lease.connection) {
-            auto opened = co_await connect(url, proxy, bound);
+            auto connecting = connect(url, proxy, bound);
+            auto opened = co_await std::move(connecting);
             if (!opened)
                 co_return opened.error();
             lease.connection = std::move(*opened);
         }
         ++stats.requests;
         Connection& conn = *lease.connection;
-        Step<Exchange> done = Failure{};
-        if (conn.tls)
-            done = co_await exchange(*conn.tls, conn, beast_req, bound, request.body_limit, origin);
-        else
-            done = co_await exchange(*conn.plain, conn, beast_req, bound, request.body_limit,
-                                     origin);
+        auto exchanging =
+            conn.tls ? exchange(*conn.tls, conn, beast_req, bound, request.body_limit, origin)
+                     : exchange(*conn.plain, conn, beast_req, bound, request.body_limit, origin);
+        Step<Exchange> done = co_await std::move(exchanging);
         if (!done) {
             lease.connection.reset(); // never reuse a connection after an error
             if (done.error().stale && reused) {
@@ -670,7 +677,8 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
                                       url.target.substr(0, url.target.find('?')));
 
     for (unsigned attempt_no = 1;; ++attempt_no) {
-        Step<Response> outcome = co_await attempt(request, beast_req, proxy);
+        auto attempting = attempt(request, beast_req, proxy);
+        Step<Response> outcome = co_await std::move(attempting);
         AttemptOutcome seen;
         std::string reason;
         if (outcome) {
@@ -708,7 +716,8 @@ asio::awaitable<Result<Response>> Engine::send(std::shared_ptr<Engine> self, Req
 {
     Result<Response> result = Error(Errc::internal, "no result");
     try {
-        result = co_await self->send_with_retries(request);
+        auto sending = self->send_with_retries(request);
+        result = co_await std::move(sending);
     } catch (const std::exception& e) {
         // Only allocation failures and bugs get here: I/O errors are values.
         result = Error(Errc::internal, str_cat(request.method, " ", request.url.origin(),

@@ -157,7 +157,8 @@ asio::awaitable<void> session(ServerState state, tcp::socket socket)
     } closed{*state};
 
     if (!state->tls) {
-        co_await serve(state, socket, socket, number);
+        auto serving = serve(state, socket, socket, number); // GCC 12: task on its own line
+        co_await std::move(serving);
         co_return;
     }
     ssl::stream<tcp::socket> stream(std::move(socket), *state->tls);
@@ -168,7 +169,8 @@ asio::awaitable<void> session(ServerState state, tcp::socket socket)
         co_return;
     }
     ++state->handshakes;
-    co_await serve(state, stream, stream.next_layer(), number);
+    auto serving = serve(state, stream, stream.next_layer(), number);
+    co_await std::move(serving);
 }
 
 asio::awaitable<void> accept_loop(ServerState state)

@@ -27,8 +27,9 @@ asio::awaitable<void> take(std::shared_ptr<TestPool> pool, std::string key, int 
                            Clock::time_point deadline, std::chrono::milliseconds hold,
                            std::vector<std::string>& log, bool drop = false)
 {
-    std::optional<TestPool::Lease> lease =
-        co_await TestPool::acquire(std::move(pool), std::move(key), deadline);
+    // GCC 12: create the task on its own line, then await it.
+    auto acquiring = TestPool::acquire(std::move(pool), std::move(key), deadline);
+    std::optional<TestPool::Lease> lease = co_await std::move(acquiring);
     if (!lease) {
         log.push_back(std::to_string(id) + " gave up");
         co_return;
