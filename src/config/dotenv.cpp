@@ -18,6 +18,7 @@
 // contain text from the file.
 #include "config/dotenv.hpp"
 
+#include "config/js_text.hpp"
 #include "util/strings.hpp"
 #include "util/text.hpp"
 
@@ -32,47 +33,11 @@ namespace {
 
 constexpr std::size_t npos = std::string_view::npos;
 
-// Length of the JavaScript white space (\s, trim()) at s[i], or 0.
-std::size_t space_at(std::string_view s, std::size_t i) noexcept
-{
-    if (i >= s.size())
-        return 0;
-    const auto b = [&](std::size_t k) {
-        return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
-    };
-    switch (b(0)) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-        return 1;
-    case 0xc2: // U+00A0
-        return b(1) == 0xa0 ? 2 : 0;
-    case 0xe1: // U+1680
-        return b(1) == 0x9a && b(2) == 0x80 ? 3 : 0;
-    case 0xe2: // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F
-        if (b(1) == 0x80 && ((b(2) >= 0x80 && b(2) <= 0x8a) || b(2) == 0xa8 || b(2) == 0xa9 ||
-                             b(2) == 0xaf))
-            return 3;
-        return b(1) == 0x81 && b(2) == 0x9f ? 3 : 0;
-    case 0xe3: // U+3000
-        return b(1) == 0x80 && b(2) == 0x80 ? 3 : 0;
-    case 0xef: // U+FEFF
-        return b(1) == 0xbb && b(2) == 0xbf ? 3 : 0;
-    default:
-        return 0;
-    }
-}
-
-// Length of the line terminator at s[i] (LF, U+2028, U+2029), or 0. CR never
-// appears: it was normalised away, as dotenv does.
-std::size_t terminator_at(std::string_view s, std::size_t i) noexcept
-{
-    if (i >= s.size())
-        return 0;
-    if (s[i] == '\n')
-        return 1;
-    if (s.substr(i, 3) == "\xE2\x80\xA8" || s.substr(i, 3) == "\xE2\x80\xA9")
-        return 3;
-    return 0;
-}
+// The text these see has no CR left: it was normalised away first, as
+// dotenv does, so LF, U+2028 and U+2029 are the line ends of ^ $ and '.'.
+using js::skip_spaces;
+using js::space_at;
+using js::terminator_at;
 
 bool is_key_char(char c) noexcept // [\w.-]
 {
@@ -85,31 +50,6 @@ bool is_quote(char c) noexcept { return c == '\'' || c == '"' || c == '`'; }
 std::string_view quote_kind(char quote)
 {
     return quote == '"' ? "double-quoted" : quote == '\'' ? "single-quoted" : "back-quoted";
-}
-
-std::size_t skip_spaces(std::string_view s, std::size_t i) noexcept
-{
-    while (std::size_t n = space_at(s, i))
-        i += n;
-    return i;
-}
-
-// Strips JavaScript white space from both ends, as String.prototype.trim.
-std::string_view js_trim(std::string_view s) noexcept
-{
-    s.remove_prefix(std::min(skip_spaces(s, 0), s.size()));
-    for (;;) {
-        bool trimmed = false;
-        for (std::size_t n = 1; n <= 3 && n <= s.size(); ++n) {
-            if (space_at(s, s.size() - n) == n) {
-                s.remove_suffix(n);
-                trimmed = true;
-                break;
-            }
-        }
-        if (!trimmed)
-            return s;
-    }
 }
 
 // value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2'): at each line start that
@@ -363,7 +303,7 @@ private:
     void add_value(const Match& m, SecretMap& values)
     {
         const std::string_view raw = s_.substr(m.value_begin, m.value_end - m.value_begin);
-        const std::string_view trimmed = js_trim(raw);
+        const std::string_view trimmed = js::trim(raw);
         if (!m.quoted) {
             const bool empty_before_hash = m.value_end < s_.size() && s_[m.value_end] == '#';
             if (!trimmed.empty() && is_quote(trimmed.front())) {
@@ -377,7 +317,7 @@ private:
                              util::str_cat("unexpected text after the closing quote of a ",
                                            quote_kind(quote), " value"));
             }
-            if (empty_before_hash && !space_ends_at(m.value_end)) {
+            if (empty_before_hash && !js::space_ends_at(s_, m.value_end)) {
                 // Fail closed: "KEY=abc#123" is "abc" for dotenv, which
                 // silently cuts passwords and URLs short.
                 return error(m.value_end, "'#' without white space before it starts a comment "
@@ -393,15 +333,6 @@ private:
     std::string_view key(const Match& m) const
     {
         return s_.substr(m.key_begin, m.key_end - m.key_begin);
-    }
-
-    bool space_ends_at(std::size_t i) const noexcept
-    {
-        for (std::size_t n = 1; n <= 3 && n <= i; ++n) {
-            if (space_at(s_, i - n) == n)
-                return true;
-        }
-        return false;
     }
 
     // Fail closed: every line dotenv would skip must be blank or a comment.

@@ -228,7 +228,7 @@ BOOST_FIXTURE_TEST_CASE(a_challenge_tenant_needs_to_be_allowed, Chain)
 
 BOOST_FIXTURE_TEST_CASE(client_certificate_posts_a_signed_assertion, Chain)
 {
-    const testing::TempDir dir;
+    const testing::ScratchDir dir;
     const auto& cert = testing::rsa_certificate();
     const std::string path = dir.write("cert.pem", cert.cert_pem() + cert.key_pem("pw"));
     env.set("AZURE_TENANT_ID", "tenant-1");
@@ -280,7 +280,7 @@ BOOST_FIXTURE_TEST_CASE(an_unreadable_certificate_stops_the_chain, Chain)
 
 BOOST_FIXTURE_TEST_CASE(workload_identity_posts_the_federated_token_and_rereads_it, Chain)
 {
-    const testing::TempDir dir;
+    const testing::ScratchDir dir;
     const std::string file = dir.write("azure-identity-token", "  eyJ.federated-1.sig\n");
     env.set("AZURE_TENANT_ID", "tenant-1");
     env.set("AZURE_CLIENT_ID", "client-1");
@@ -466,7 +466,7 @@ BOOST_FIXTURE_TEST_CASE(names_what_is_missing_for_a_partial_configuration, Chain
 
 BOOST_FIXTURE_TEST_CASE(tries_the_sources_in_default_azure_credential_order, Chain)
 {
-    const testing::TempDir dir;
+    const testing::ScratchDir dir;
     env.set("AZURE_FEDERATED_TOKEN_FILE", dir.write("token", "eyJ.fed.sig"));
     env.set("AZURE_TENANT_ID", "tenant-1");
     env.set("AZURE_CLIENT_ID", "client-1");
@@ -517,7 +517,7 @@ BOOST_FIXTURE_TEST_CASE(azure_token_credentials_narrows_the_chain, Chain)
 // --- Azure CLI (a stub `az` script on PATH) ---
 
 struct Cli : Chain {
-    testing::TempDir dir;
+    testing::ScratchDir dir;
 
     explicit Cli(const std::string& script_body)
     {

@@ -156,18 +156,18 @@ inline JwtParts decode_jwt(std::string_view jwt)
             util::base64url_decode(parts[1]).value_or("?")};
 }
 
-class TempDir {
+class ScratchDir {
 public:
-    TempDir()
+    ScratchDir()
     {
         std::string pattern = (std::filesystem::temp_directory_path() / "secrun-azure-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr)
             throw std::runtime_error("mkdtemp failed");
         path_ = pattern;
     }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir()
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ~ScratchDir()
     {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);

@@ -1,8 +1,11 @@
 // Expected values were checked against dotenv v16's parse() under Node 20.
 #include "config/dotenv.hpp"
+#include "config/js_text.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <regex>
@@ -118,6 +121,27 @@ BOOST_AUTO_TEST_CASE(trims_unicode_white_space_as_javascript_does)
     BOOST_TEST(values_of("A=\xC2\xA0x\xE3\x80\x80\n") == (Values{{"A", "x"}}));
 }
 
+BOOST_AUTO_TEST_CASE(knows_javascripts_white_space_and_line_ends)
+{
+    using namespace config;
+    BOOST_TEST(js::space_at(" x", 0) == 1u);
+    BOOST_TEST(js::space_at("\v", 0) == 1u);
+    BOOST_TEST(js::space_at("\xC2\xA0", 0) == 2u);     // U+00A0
+    BOOST_TEST(js::space_at("\xE1\x9A\x80", 0) == 3u); // U+1680
+    BOOST_TEST(js::space_at("\xE2\x80\x8A", 0) == 3u); // U+200A
+    BOOST_TEST(js::space_at("\xE2\x80\x8B", 0) == 0u); // U+200B is not white space
+    BOOST_TEST(js::space_at("\xE2\x81\x9F", 0) == 3u); // U+205F
+    BOOST_TEST(js::space_at("\xEF\xBB\xBF", 0) == 3u); // U+FEFF
+    BOOST_TEST(js::space_at("\xC2\x85", 0) == 0u);     // U+0085 is not
+    BOOST_TEST(js::space_at("x", 5) == 0u);
+    BOOST_TEST(js::terminator_at("\xE2\x80\xA9", 0) == 3u);
+    BOOST_TEST(js::terminator_at(" ", 0) == 0u);
+    BOOST_TEST(js::trim("\xEF\xBB\xBF a b\xE3\x80\x80\t") == "a b");
+    BOOST_TEST(js::trim(" \xC2\xA0 ") == "");
+    BOOST_TEST(js::space_ends_at("a\xC2\xA0", 3));
+    BOOST_TEST(!js::space_ends_at("a\xC2\xA0", 1));
+}
+
 BOOST_AUTO_TEST_CASE(turns_crlf_and_cr_into_lf)
 {
     BOOST_TEST(values_of("A=1\r\nB=\"x\r\ny\"\r\nC=3\rD=4\r") ==
@@ -207,6 +231,16 @@ BOOST_AUTO_TEST_CASE(errors_never_contain_text_from_the_file)
                    " = x\nK=\"" + secret + "\" " + secret + "\n");
     BOOST_TEST(p.errors != "");
     BOOST_TEST(p.errors.find("hunter2") == std::string::npos, p.errors);
+}
+
+BOOST_AUTO_TEST_CASE(the_example_dotenv_shipped_in_docker_parses)
+{
+    std::ifstream in(std::string(SECRUN_SOURCE_DIR) + "/docker/env.local.example", std::ios::binary);
+    BOOST_TEST_REQUIRE(in.good());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const Parsed p = parse(text);
+    BOOST_TEST(p.errors == "");
+    BOOST_TEST(!p.values.empty());
 }
 
 BOOST_AUTO_TEST_CASE(reads_nothing_from_an_empty_file)

@@ -124,6 +124,15 @@ BOOST_AUTO_TEST_CASE(bad_manifests_give_the_expected_errors_word_for_word)
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_example_manifest_shipped_in_docker_parses)
+{
+    Errors errors;
+    const auto m = manifest::parse(read_file(fs::path(SECRUN_SOURCE_DIR) / "docker" / "example.manifest"),
+                                   "example.manifest", errors);
+    BOOST_TEST(join(errors) == "");
+    BOOST_TEST(!m.entries.empty());
+}
+
 BOOST_AUTO_TEST_CASE(reports_unknown_backend_with_column)
 {
     auto p = parse("DB = aws_secret://prod/db\n");

@@ -1,0 +1,684 @@
+#include "https/beast_client.hpp"
+
+#include "https/pool.hpp"
+#include "https/proxy.hpp"
+#include "https/retry.hpp"
+#include "https/tls.hpp"
+#include "log.hpp"
+#include "secret.hpp"
+#include "util/strings.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cctype>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#ifndef SECRUN_VERSION
+#error "SECRUN_VERSION must be defined by the build"
+#endif
+
+namespace secrun::https {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using util::str_cat;
+using boost::system::error_code;
+
+// Boost 1.81 has no default completion token (STYLE §3.1).
+constexpr auto use_awaitable = asio::use_awaitable;
+constexpr std::size_t header_limit = 64 * 1024;
+constexpr std::string_view user_agent = "secrun/" SECRUN_VERSION;
+
+// Wipes memory before freeing it. Used for everything that holds request
+// headers (tokens), request bodies (client secrets) and responses (values),
+// including the blocks a growing buffer leaves behind.
+template <class T>
+struct WipingAllocator {
+    using value_type = T;
+    WipingAllocator() = default;
+    template <class U>
+    WipingAllocator(const WipingAllocator<U>&) noexcept // NOLINT: rebinding is implicit
+    {
+    }
+    T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+    void deallocate(T* p, std::size_t n) noexcept
+    {
+        cleanse(p, n * sizeof(T));
+        std::allocator<T>{}.deallocate(p, n);
+    }
+    template <class U>
+    bool operator==(const WipingAllocator<U>&) const noexcept
+    {
+        return true;
+    }
+};
+
+using Fields = http::basic_fields<WipingAllocator<char>>;
+using Body = http::basic_string_body<char, std::char_traits<char>, WipingAllocator<char>>;
+using BeastRequest = http::request<Body, Fields>;
+using Buffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+using TlsStream = ssl::stream<beast::tcp_stream>;
+
+// Why an attempt failed, and what may follow.
+struct Failure {
+    Error error;
+    bool retryable = false; // another attempt may succeed
+    bool stale = false;     // a kept-alive connection was closed before any response byte
+};
+
+template <class T>
+using Step = boost::system::result<T, Failure>;
+
+// When a step must end, and which limit put it there (for the message).
+struct Bound {
+    Clock::time_point at;
+    milliseconds length{0}; // the timeout, when it is not the overall deadline
+    bool deadline = false;
+};
+
+// The tighter of `outer` and `timeout` from now.
+Bound tighter(const Bound& outer, milliseconds timeout)
+{
+    const auto now = Clock::now();
+    if (outer.at - now <= timeout)
+        return outer;
+    return {now + timeout, timeout, false};
+}
+
+Failure timeout_failure(std::string_view step, const Bound& bound)
+{
+    if (bound.deadline)
+        return {Error(Errc::timeout,
+                      str_cat(step, " did not finish before the overall deadline (--timeout)")),
+                false};
+    return {Error(Errc::timeout, str_cat(step, " timed out after ", format_duration(bound.length))),
+            true};
+}
+
+std::string format_size(std::size_t bytes)
+{
+    if (bytes != 0 && bytes % (1 << 20) == 0)
+        return std::to_string(bytes >> 20) + " MiB";
+    if (bytes != 0 && bytes % (1 << 10) == 0)
+        return std::to_string(bytes >> 10) + " KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+// A connection closed under us: worth another attempt, and if it happened on
+// a kept-alive connection before any response byte, simply stale.
+bool is_closed(const error_code& ec)
+{
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+           ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
+}
+
+// ec.message(), with Beast's and asio's terse texts made readable.
+std::string describe(const error_code& ec)
+{
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == ssl::error::stream_truncated)
+        return "the server closed the connection";
+    if (ec == http::error::partial_message)
+        return "the server closed the connection in the middle of the response";
+    return ec.message();
+}
+
+std::string host_header(const Url& url)
+{
+    const bool v6 = url.host.find(':') != std::string::npos;
+    const bool default_port = (url.scheme == "https" && url.port == "443") ||
+                              (url.scheme == "http" && url.port == "80");
+    return str_cat(v6 ? "[" : "", url.host, v6 ? "]" : "", default_port ? "" : ":",
+                   default_port ? "" : url.port);
+}
+
+// Header names are tokens; values hold no control characters but tab (no
+// header injection through a value read from a file or a response).
+bool valid_header(std::string_view name, std::string_view value)
+{
+    constexpr std::string_view token_chars = "!#$%&'*+-.^_`|~";
+    if (name.empty())
+        return false;
+    for (const char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) &&
+            token_chars.find(c) == std::string_view::npos)
+            return false;
+    for (const char c : value)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    return true;
+}
+
+BeastRequest make_beast_request(const Request& r)
+{
+    BeastRequest req;
+    req.method_string(r.method);
+    req.target(r.url.target);
+    req.version(11);
+    for (const auto& [name, value] : r.headers)
+        req.insert(name, value);
+    if (req.find(http::field::host) == req.end())
+        req.set(http::field::host, host_header(r.url));
+    if (req.find(http::field::user_agent) == req.end())
+        req.set(http::field::user_agent, user_agent);
+    req.body().assign(r.body);
+    req.prepare_payload();
+    return req;
+}
+
+void wipe(Buffer& buffer)
+{
+    buffer.consume(buffer.size());
+    const auto space = buffer.prepare(buffer.capacity());
+    cleanse(space.data(), space.size());
+}
+
+// One kept-alive connection: TLS (https) or plain TCP (loopback/metadata http).
+struct Connection {
+    std::unique_ptr<TlsStream> tls;
+    std::unique_ptr<beast::tcp_stream> plain;
+    Buffer buffer; // bytes read past the last response (none, normally)
+
+    beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
+};
+
+// What one request/response exchange produced.
+struct Exchange {
+    Response response;
+    bool reusable = false;
+};
+
+// Writes the request and reads the response on either stream type. The
+// references are to objects owned by the awaiting caller's frame.
+template <class Stream>
+asio::awaitable<Step<Exchange>> exchange(Stream& stream, Connection& conn,
+                                         const BeastRequest& request, Bound bound,
+                                         std::size_t body_limit, std::string origin)
+{
+    conn.tcp().expires_at(bound.at);
+    const auto [write_ec, written] =
+        co_await http::async_write(stream, request, asio::as_tuple(use_awaitable));
+    if (write_ec) {
+        if (write_ec == beast::error::timeout)
+            co_return timeout_failure(str_cat("send to ", origin), bound);
+        co_return Failure{Error(Errc::network, str_cat("send to ", origin, " failed: ",
+                                                        describe(write_ec))),
+                          true, is_closed(write_ec)};
+    }
+
+    http::response_parser<Body, WipingAllocator<char>> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    if (request.method() == http::verb::head)
+        parser.skip(true);
+    const auto [read_ec, read] =
+        co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(use_awaitable));
+    if (read_ec) {
+        wipe(conn.buffer);
+        if (read_ec == http::error::body_limit)
+            co_return Failure{Error(Errc::bad_response, str_cat("response from ", origin,
+                                                                " is larger than ",
+                                                                format_size(body_limit)))};
+        if (read_ec == http::error::header_limit)
+            co_return Failure{Error(Errc::bad_response,
+                                    str_cat("response headers from ", origin, " are larger than ",
+                                            format_size(header_limit)))};
+        if (read_ec == beast::error::timeout)
+            co_return timeout_failure(str_cat("receive from ", origin), bound);
+        if (read_ec.category() == http::make_error_code(http::error::bad_version).category() &&
+            read_ec != http::error::end_of_stream && read_ec != http::error::partial_message)
+            co_return Failure{Error(Errc::bad_response, str_cat("receive from ", origin,
+                                                                " failed: malformed response (",
+                                                                read_ec.message(), ")"))};
+        const bool closed = is_closed(read_ec);
+        const std::string why =
+            closed && parser.got_some()
+                ? std::string("the server closed the connection in the middle of the response")
+                : describe(read_ec);
+        co_return Failure{Error(Errc::network, str_cat("receive from ", origin, " failed: ", why)),
+                          true, closed && !parser.got_some()};
+    }
+
+    auto& message = parser.get();
+    Exchange out;
+    out.response.status = message.result_int();
+    for (const auto& field : message)
+        out.response.headers.emplace_back(std::string(field.name_string()),
+                                          std::string(field.value()));
+    out.response.body.assign(message.body().data(), message.body().size());
+    out.reusable = message.keep_alive() && !parser.need_eof() && conn.buffer.size() == 0;
+    wipe(conn.buffer);
+    conn.tcp().expires_never();
+    co_return out;
+}
+
+using ConnectionPool = Pool<Connection>;
+
+class Engine {
+public:
+    Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env);
+
+    static asio::awaitable<Result<Response>> send(std::shared_ptr<Engine> self, Request request);
+
+    Stats stats;
+
+private:
+    // The member coroutines below run only inside send(), whose frame holds
+    // a shared_ptr to the engine: `this` outlives them. Reference parameters
+    // point into the awaiting caller's frame.
+    asio::awaitable<Result<Response>> send_with_retries(Request& request);
+    asio::awaitable<Step<Response>> attempt(const Request& request, const BeastRequest& beast_req,
+                                            const Proxy* proxy);
+    asio::awaitable<Step<std::vector<tcp::endpoint>>> resolve(std::string host, std::string port,
+                                                             std::string step, Bound bound);
+    asio::awaitable<Step<std::unique_ptr<Connection>>> connect(const Url& url, const Proxy* proxy,
+                                                               Bound bound);
+    asio::awaitable<Step<void>> tunnel(beast::tcp_stream& stream, Buffer& buffer,
+                                       const Proxy& proxy, const Url& url, Bound bound);
+
+    Result<ssl::context*> tls_context();
+    double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
+
+    asio::io_context& ioc_;
+    ClientOptions options_;
+    Clock::time_point deadline_;
+    tls::TrustSettings trust_;
+    Result<ProxySettings> proxy_;
+    std::unique_ptr<ssl::context> context_; // made on the first https request
+    std::optional<Error> context_error_;
+    std::shared_ptr<ConnectionPool> pool_;
+    std::map<std::string, std::vector<tcp::endpoint>, std::less<>> addresses_;
+    std::mt19937_64 random_;
+};
+
+Engine::Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
+    : ioc_(ioc), options_(std::move(options)),
+      deadline_(options_.deadline == Clock::time_point{} ? Clock::time_point::max()
+                                                         : options_.deadline),
+      trust_(tls::TrustSettings::from(env, options_.ca_file)), proxy_(proxy_settings(env)),
+      pool_(std::make_shared<ConnectionPool>(ioc, options_.concurrency)),
+      random_(std::random_device{}())
+{
+}
+
+Result<ssl::context*> Engine::tls_context()
+{
+    if (!context_ && !context_error_) {
+        auto made = tls::make_context(trust_);
+        if (made)
+            context_ = std::move(*made);
+        else
+            context_error_ = made.error();
+    }
+    if (context_error_)
+        return *context_error_;
+    return context_.get();
+}
+
+// Lookups run in their own coroutine: asio cannot cancel a getaddrinfo in
+// progress, so the caller waits on a timer instead and leaves a slow lookup
+// behind at its bound.
+struct Lookup {
+    explicit Lookup(asio::io_context& ioc) : done_timer(ioc, Clock::time_point::max()) {}
+    asio::steady_timer done_timer;
+    bool done = false;
+    error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+};
+
+asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host,
+                                 std::string port)
+{
+    tcp::resolver resolver(co_await asio::this_coro::executor);
+    const auto [ec, results] =
+        co_await resolver.async_resolve(host, port, asio::as_tuple(use_awaitable));
+    lookup->ec = ec;
+    for (const auto& entry : results)
+        lookup->endpoints.push_back(entry.endpoint());
+    lookup->done = true;
+    lookup->done_timer.cancel();
+}
+
+asio::awaitable<Step<std::vector<tcp::endpoint>>>
+Engine::resolve(std::string host, std::string port, std::string step, Bound bound)
+{
+    error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (!ec) // an IP literal needs no lookup (and no resolver thread)
+        co_return std::vector<tcp::endpoint>{tcp::endpoint(address, static_cast<unsigned short>(
+                                                                         std::stoul(port)))};
+    const std::string key = str_cat(host, ":", port);
+    if (const auto known = addresses_.find(key); known != addresses_.end())
+        co_return known->second;
+
+    auto lookup = std::make_shared<Lookup>(ioc_);
+    lookup->done_timer.expires_at(bound.at);
+    asio::co_spawn(ioc_, run_lookup(lookup, host, port), [lookup](std::exception_ptr e) {
+        if (e && !lookup->done) { // only bad_alloc can get here
+            lookup->ec = asio::error::no_memory;
+            lookup->done = true;
+            lookup->done_timer.cancel();
+        }
+    });
+    if (!lookup->done)
+        co_await lookup->done_timer.async_wait(asio::as_tuple(use_awaitable));
+    if (!lookup->done)
+        co_return timeout_failure(step, bound);
+    if (lookup->ec || lookup->endpoints.empty()) {
+        // A name that does not exist will not exist on the next attempt either.
+        const bool retryable = lookup->ec != asio::error::host_not_found;
+        co_return Failure{Error(Errc::network, str_cat(step, " failed: ",
+                                                        lookup->ec ? lookup->ec.message()
+                                                                   : "no address")),
+                          retryable};
+    }
+    addresses_[key] = lookup->endpoints;
+    co_return std::move(lookup->endpoints);
+}
+
+asio::awaitable<Step<void>> Engine::tunnel(beast::tcp_stream& stream, Buffer& buffer,
+                                           const Proxy& proxy, const Url& url, Bound bound)
+{
+    const bool v6 = url.host.find(':') != std::string::npos;
+    const std::string authority =
+        str_cat(v6 ? "[" : "", url.host, v6 ? "]" : "", ":", url.port);
+    const std::string step =
+        str_cat("proxy CONNECT to ", url.origin(), " via ", proxy.display());
+    http::request<http::empty_body, Fields> req{http::verb::connect, authority, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::user_agent, user_agent);
+    if (!proxy.authorization.empty())
+        req.set(http::field::proxy_authorization, proxy.authorization);
+
+    stream.expires_at(bound.at);
+    const auto [write_ec, written] =
+        co_await http::async_write(stream, req, asio::as_tuple(use_awaitable));
+    if (write_ec == beast::error::timeout)
+        co_return timeout_failure(step, bound);
+    if (write_ec)
+        co_return Failure{Error(Errc::network, str_cat(step, " failed: ", describe(write_ec))),
+                          true};
+
+    http::response_parser<http::empty_body, WipingAllocator<char>> parser;
+    parser.header_limit(header_limit);
+    parser.skip(true); // a 2xx starts the tunnel; any other answer ends here
+    const auto [read_ec, read] =
+        co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
+    if (read_ec == beast::error::timeout)
+        co_return timeout_failure(step, bound);
+    if (read_ec)
+        co_return Failure{Error(Errc::network, str_cat(step, " failed: ", describe(read_ec))),
+                          true};
+    const unsigned status = parser.get().result_int();
+    if (status / 100 != 2) {
+        const std::string what =
+            str_cat(step, " failed: HTTP ", std::to_string(status), " ",
+                    std::string(http::obsolete_reason(parser.get().result())));
+        if (status == 407)
+            co_return Failure{Error(Errc::config, what)};
+        co_return Failure{Error(Errc::network, what), status >= 500};
+    }
+    if (buffer.size() != 0)
+        co_return Failure{Error(Errc::network,
+                                str_cat(step, " failed: the proxy sent data before the TLS "
+                                              "handshake"))};
+    co_return Step<void>{};
+}
+
+asio::awaitable<Step<std::unique_ptr<Connection>>>
+Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
+{
+    const std::string origin = url.origin();
+    const std::string peer = proxy ? str_cat("proxy ", proxy->display(), " for ", origin) : origin;
+    const Bound connect_bound = tighter(bound, options_.connect_timeout);
+
+    std::string host = proxy ? proxy->host : url.host;
+    std::string port = proxy ? proxy->port : url.port;
+    std::string resolve_step = str_cat("resolving ", peer);
+    auto endpoints = co_await resolve(std::move(host), std::move(port), std::move(resolve_step),
+                                      connect_bound);
+    if (!endpoints)
+        co_return endpoints.error();
+    if (url.scheme == "http")
+        for (const auto& endpoint : *endpoints)
+            if (!is_local_address(endpoint.address().to_string()))
+                co_return Failure{Error(Errc::config,
+                                        str_cat("refusing plain http:// to ", origin, ": it ",
+                                                "resolves to ", endpoint.address().to_string(),
+                                                ", not a loopback or link-local address"))};
+
+    beast::tcp_stream stream(ioc_);
+    stream.expires_at(connect_bound.at);
+    const auto [connect_ec, endpoint] =
+        co_await stream.async_connect(*endpoints, asio::as_tuple(use_awaitable));
+    if (connect_ec == beast::error::timeout)
+        co_return timeout_failure(str_cat("connect to ", peer), connect_bound);
+    if (connect_ec)
+        co_return Failure{Error(Errc::network, str_cat("connect to ", peer, " failed: ",
+                                                        connect_ec.message())),
+                          true};
+    ++stats.connections;
+    error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+
+    auto conn = std::make_unique<Connection>();
+    if (url.scheme == "http") {
+        conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
+        co_return conn;
+    }
+    if (proxy) {
+        auto tunnelled = co_await tunnel(stream, conn->buffer, *proxy, url, bound);
+        if (!tunnelled)
+            co_return tunnelled.error();
+    }
+
+    const auto context = tls_context();
+    if (!context)
+        co_return Failure{context.error()};
+    conn->tls = std::make_unique<TlsStream>(std::move(stream), **context);
+    if (auto identity = tls::set_peer_identity(conn->tls->native_handle(), url.host); !identity)
+        co_return Failure{identity.error()};
+    const std::string step = str_cat("TLS handshake with ", origin);
+    conn->tcp().expires_at(bound.at);
+    const auto [handshake_ec] = co_await conn->tls->async_handshake(
+        ssl::stream_base::client, asio::as_tuple(use_awaitable));
+    if (handshake_ec == beast::error::timeout)
+        co_return timeout_failure(step, bound);
+    if (handshake_ec) {
+        SSL* native = conn->tls->native_handle();
+        const std::string what =
+            str_cat(step, " failed: ", tls::handshake_failure(native, handshake_ec));
+        // A reset or close during the handshake is the network's doing;
+        // an untrusted peer or a protocol mismatch stays that way.
+        if (!tls::is_verification_failure(native) && is_closed(handshake_ec))
+            co_return Failure{Error(Errc::network, what), true};
+        co_return Failure{Error(Errc::tls, what)};
+    }
+    ++stats.handshakes;
+    co_return conn;
+}
+
+asio::awaitable<Step<Response>> Engine::attempt(const Request& request,
+                                                const BeastRequest& beast_req, const Proxy* proxy)
+{
+    const Url& url = request.url;
+    const std::string origin = url.origin();
+    std::shared_ptr<ConnectionPool> pool = pool_;
+    std::string key = str_cat(url.scheme, "://", url.host, ":", url.port);
+    std::optional<ConnectionPool::Lease> leased =
+        co_await ConnectionPool::acquire(std::move(pool), std::move(key), deadline_);
+    if (!leased)
+        co_return Failure{Error(Errc::timeout, str_cat("waiting for a connection to ", origin,
+                                                       " did not finish before the overall "
+                                                       "deadline (--timeout)"))};
+    ConnectionPool::Lease& lease = *leased;
+
+    const milliseconds timeout =
+        request.timeout > milliseconds{0} ? request.timeout : options_.request_timeout;
+    const Bound bound = tighter(Bound{deadline_, {}, true}, timeout);
+    bool reused = lease.connection != nullptr;
+    for (;;) {
+        if (!lease.connection) {
+            auto opened = co_await connect(url, proxy, bound);
+            if (!opened)
+                co_return opened.error();
+            lease.connection = std::move(*opened);
+        }
+        ++stats.requests;
+        Connection& conn = *lease.connection;
+        Step<Exchange> done = Failure{};
+        if (conn.tls)
+            done = co_await exchange(*conn.tls, conn, beast_req, bound, request.body_limit, origin);
+        else
+            done = co_await exchange(*conn.plain, conn, beast_req, bound, request.body_limit,
+                                     origin);
+        if (!done) {
+            lease.connection.reset(); // never reuse a connection after an error
+            if (done.error().stale && reused) {
+                // The server closed an idle kept-alive connection: reconnect once.
+                log::debug(str_cat("reopening the kept-alive connection to ", origin));
+                reused = false;
+                continue;
+            }
+            co_return done.error();
+        }
+        if (!done->reusable)
+            lease.connection.reset();
+        co_return std::move(done->response);
+    }
+}
+
+asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
+{
+    const Url& url = request.url;
+    const std::string origin = url.origin();
+    if (url.scheme == "http") {
+        if (!request.allow_http)
+            co_return Error(Errc::config, str_cat("refusing plain http:// to ", origin,
+                                                  ": secrets and tokens travel only over "
+                                                  "https"));
+        if (!is_local_address(url.host))
+            co_return Error(Errc::config,
+                            str_cat("refusing plain http:// to ", origin, ": only loopback and "
+                                    "link-local metadata addresses may be reached without TLS"));
+    } else if (url.scheme != "https") {
+        co_return Error(Errc::config, str_cat("unsupported URL scheme in ", origin));
+    }
+    if (!proxy_)
+        co_return proxy_.error();
+    for (const auto& [name, value] : request.headers)
+        if (!valid_header(name, value))
+            co_return Error(Errc::config, str_cat("invalid header ", util::quoted(name),
+                                                  " in a request to ", origin));
+    const Proxy* proxy = proxy_for(*proxy_, url);
+
+    RetryPolicy policy;
+    policy.max_attempts = request.max_attempts > 0 ? static_cast<unsigned>(request.max_attempts)
+                                                   : options_.retries + 1;
+    const BeastRequest beast_req = make_beast_request(request);
+    cleanse(request.body); // the wiping copy above is the only one left
+    const std::string shown = str_cat(request.method, " ", origin,
+                                      url.target.substr(0, url.target.find('?')));
+
+    for (unsigned attempt_no = 1;; ++attempt_no) {
+        Step<Response> outcome = co_await attempt(request, beast_req, proxy);
+        AttemptOutcome seen;
+        std::string reason;
+        if (outcome) {
+            seen.status = outcome->status;
+            seen.retry_if = request.retry_if && request.retry_if(*outcome);
+            seen.retry_after = retry_after_of(*outcome, std::chrono::system_clock::now());
+            reason = str_cat("HTTP ", std::to_string(outcome->status));
+        } else {
+            seen.transport_retryable = outcome.error().retryable;
+            reason = outcome.error().error.message;
+        }
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
+        const RetryDecision decision =
+            decide_retry(policy, attempt_no, seen, left, unit_random());
+        if (!decision.retry) {
+            if (outcome)
+                co_return std::move(*outcome);
+            Error error = std::move(outcome.error().error);
+            if (attempt_no > 1)
+                error.message += str_cat(" (after ", std::to_string(attempt_no), " attempts)");
+            co_return error;
+        }
+        if (log::enabled(log::Level::info))
+            log::info(str_cat("retrying ", shown, " (attempt ", std::to_string(attempt_no + 1),
+                          " of ", std::to_string(policy.max_attempts), ") in ",
+                          format_duration(decision.delay), ": ", reason));
+        ++stats.retries;
+        asio::steady_timer pause(ioc_);
+        pause.expires_after(decision.delay);
+        co_await pause.async_wait(asio::as_tuple(use_awaitable));
+    }
+}
+
+asio::awaitable<Result<Response>> Engine::send(std::shared_ptr<Engine> self, Request request)
+{
+    Result<Response> result = Error(Errc::internal, "no result");
+    try {
+        result = co_await self->send_with_retries(request);
+    } catch (const std::exception& e) {
+        // Only allocation failures and bugs get here: I/O errors are values.
+        result = Error(Errc::internal, str_cat(request.method, " ", request.url.origin(),
+                                               ": internal error: ", e.what()));
+    }
+    cleanse(request.body);
+    for (auto& header : request.headers)
+        cleanse(header.second);
+    co_return result;
+}
+
+class BeastClient final : public Client {
+public:
+    BeastClient(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
+        : engine_(std::make_shared<Engine>(ioc, std::move(options), env))
+    {
+    }
+
+    asio::awaitable<Result<Response>> send(Request request) override
+    {
+        return Engine::send(engine_, std::move(request));
+    }
+
+    [[nodiscard]] Stats stats() const override { return engine_->stats; }
+
+private:
+    std::shared_ptr<Engine> engine_;
+};
+
+} // namespace
+
+std::unique_ptr<Client> make_client(asio::io_context& ioc, ClientOptions options,
+                                    const EnvMap& env)
+{
+    return std::make_unique<BeastClient>(ioc, std::move(options), env);
+}
+
+} // namespace secrun::https

@@ -1,0 +1,47 @@
+// The real https::Client: Beast over asio::ssl, keep-alive pools, retries,
+// HTTPS_PROXY tunnels. Everything above it sees only client.hpp.
+#pragma once
+
+#include "env_map.hpp"
+#include "https/client.hpp"
+
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace secrun::https {
+
+/// A client whose send() runs on `ioc` (single-threaded; every send must be
+/// co_awaited or co_spawned on that io_context).
+///
+/// - Connections: per scheme+host+port at most `options.concurrency`
+///   connections, kept alive and reused; more requests wait for one. A reused
+///   connection found closed before any response byte is reopened once
+///   without counting an attempt.
+/// - Time: resolve and connect are bounded by `connect_timeout`, the whole
+///   attempt (handshake, send, receive) by Request::timeout or
+///   `request_timeout`, and everything by `deadline` (a default-constructed
+///   deadline means none).
+/// - Retries (https/retry.hpp): connection errors, resets, an attempt's
+///   timeout, 5xx, 429 and Request::retry_if, up to Request::max_attempts or
+///   `retries + 1` attempts, never past the deadline. Each retry is logged at
+///   info level.
+/// - TLS (https/tls.hpp): TLS 1.2+, peer and host name verified; the trust
+///   store (system, SSL_CERT_FILE, SSL_CERT_DIR from `env`, `ca_file`) is
+///   loaded on the first https request.
+/// - Proxy (https/proxy.hpp): https_proxy/HTTPS_PROXY and NO_PROXY from `env`.
+/// - Plain http only when Request::allow_http and the host is loopback or
+///   link-local (every resolved address too).
+///
+/// send() never throws. A configuration problem (bad HTTPS_PROXY, unreadable
+/// --ca-file) is returned as an Errc::config Error by every send(); transport
+/// failures are one line naming the step and the URL's origin.
+///
+/// The client must be destroyed before `ioc` (it owns sockets). A send() still
+/// suspended when `ioc` is destroyed is destroyed with it safely.
+[[nodiscard]] std::unique_ptr<Client> make_client(boost::asio::io_context& ioc,
+                                                  ClientOptions options, const EnvMap& env);
+
+} // namespace secrun::https
