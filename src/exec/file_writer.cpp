@@ -140,6 +140,8 @@ Result<void> FileSet::make_private_dir(std::string_view name)
             .append(": ")
             .append(std::strerror(err));
     }
+    if (failures.empty())
+        failures = "no directory to create it in";
     return Error(Errc::io,
                  util::str_cat(name, ": cannot create a private directory: ", failures));
 }

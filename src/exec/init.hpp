@@ -12,8 +12,8 @@
 //    secrun's), makes that group the terminal's foreground. Ctrl-C and
 //    Ctrl-\ then reach the command's whole group from the kernel, once, and
 //    never through secrun. secrun never takes a terminal it did not own.
-//  - every signal secrun receives, except SIGCHLD and the ones it raised
-//    itself (a SIGPIPE from its own stderr), is forwarded to the child's pid
+//  - every blocked signal secrun receives, except SIGCHLD and the ones it
+//    raised itself (a SIGPIPE from its own stderr), is forwarded to the child's pid
 //    (tini's default, not its -g): the command decides what its own children
 //    get. SIGTSTP, SIGCONT and SIGWINCH are forwarded like the rest;
 //  - every zombie is reaped (waitpid(-1, WNOHANG)); when the command exits,

@@ -52,19 +52,24 @@ struct BackendRun {
 
 asio::awaitable<void> fetch_one(BackendRun* run, std::size_t i)
 {
-    auto result = co_await run->backend->fetch(run->ids[i]);
+    // GCC 12: create the task on its own line, then await it (a coroutine
+    // call with by-value arguments inside co_await miscompiles).
+    auto task = run->backend->fetch(run->ids[i]);
+    auto result = co_await std::move(task);
     run->results[i] = std::move(result);
 }
 
 asio::awaitable<void> run_backend(BackendRun* run)
 {
-    auto prepared = co_await run->backend->prepare(run->ids);
+    auto prepare_task = run->backend->prepare(run->ids);
+    auto prepared = co_await std::move(prepare_task);
     if (!prepared) {
         run->setup_error = prepared.error();
         co_return;
     }
     if (run->everything) {
-        auto listed = co_await run->backend->fetch_all();
+        auto list_task = run->backend->fetch_all();
+        auto listed = co_await std::move(list_task);
         run->listed = std::move(listed);
     }
     const auto executor = co_await asio::this_coro::executor;

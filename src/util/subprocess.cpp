@@ -23,6 +23,8 @@
 
 #include <array>
 #include <filesystem>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 namespace secrun::util {
@@ -49,6 +51,23 @@ std::string find_program(std::string_view name, const EnvMap& env)
     }
     return {};
 }
+
+// Boost.Process initializer: in the child, after stdio is set up, marks every
+// other descriptor close-on-exec. secrun's sockets are not (Asio 1.81 opens
+// them without SOCK_CLOEXEC), and a credential helper must not inherit them.
+struct CloseOtherFds {
+    template <class Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&,
+                                            const char* const*)
+    {
+        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+            const long max = ::sysconf(_SC_OPEN_MAX);
+            for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); ++fd)
+                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        return {};
+    }
+};
 
 // Reads the pipe until EOF; once `limit` bytes are exceeded it closes the
 // sibling pipe too (so that the sibling's read ends) and reports false.
@@ -97,7 +116,8 @@ asio::awaitable<Result<SubprocessOutput>> run_subprocess(std::vector<std::string
             cwd.empty() ? std::filesystem::current_path() : std::filesystem::path(cwd);
         bp::process child(executor, std::filesystem::path(program), args,
                           bp::process_stdio{nullptr, out_pipe, err_pipe},
-                          bp::process_environment(env_strings), bp::process_start_dir(start_dir));
+                          bp::process_environment(env_strings), bp::process_start_dir(start_dir),
+                          CloseOtherFds{});
         asio::steady_timer timer(executor, limits.timeout);
 
         bool out_ok = true;

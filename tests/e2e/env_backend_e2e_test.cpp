@@ -72,7 +72,7 @@ BOOST_FIXTURE_TEST_CASE(values_reach_the_child_byte_for_byte, EnvFixture)
     BOOST_TEST(vars["MULTI"] == "line one\nline two");
     BOOST_TEST(vars["ESCAPED"] == "a\nb");
     BOOST_TEST(vars["SINGLE"] == "a\\nb");
-    BOOST_TEST(vars["QUOTES"] == "she said \"hi\" and 'bye'");
+    BOOST_TEST(vars["QUOTES"] == "she said \\\"hi\\\" and 'bye'"); // dotenv keeps \"
     BOOST_TEST(vars["UNICODE"] == "пароль-密码-🔑");
     BOOST_TEST(vars["EQUALS"] == "a=b=c");
     BOOST_TEST(vars["EXPORTED"] == "yes");
@@ -166,14 +166,22 @@ BOOST_FIXTURE_TEST_CASE(only_standard_fds_reach_the_child, EnvFixture)
     Run r = run({"-e", "vars.env", "--", helper("list_fds")});
     BOOST_TEST_REQUIRE(r.status == 0);
     BOOST_TEST(r.out == "0\n1\n2\n");
+    // Also when secrun opened files and sockets of its own on the way (a
+    // manifest, a dotenv file, a file entry, the event loop).
+    write("m.manifest", "A\nA_FILE = A file\n");
+    env.set("XDG_RUNTIME_DIR", dir.path().string());
+    Run busy = run({"-m", "m.manifest", "-e", "vars.env", "--", helper("list_fds")});
+    BOOST_TEST_REQUIRE(busy.status == 0);
+    BOOST_TEST(busy.out == "0\n1\n2\n");
 }
 
 BOOST_FIXTURE_TEST_CASE(path_of_the_new_environment_is_searched, EnvFixture)
 {
-    // exit_with is only on the PATH the dotenv file sets, not on secrun's own.
+    // exit_with is only on the PATH the manifest sets, not on secrun's own.
     const auto helpers_dir = std::filesystem::path(helper("exit_with")).parent_path().string();
-    write("vars.env", "PATH=" + helpers_dir + ":/usr/bin:/bin\n");
-    Run r = run({"-e", "vars.env", "--", "exit_with", "7"});
+    write("vars.env", "NEW_PATH=" + helpers_dir + ":/usr/bin:/bin\n");
+    write("m.manifest", "PATH = NEW_PATH\n");
+    Run r = run({"-m", "m.manifest", "-e", "vars.env", "--", "exit_with", "7"});
     BOOST_TEST(r.status == 7);
     // Without it, the command is not found.
     Run without = run({"--", "exit_with", "7"});
@@ -306,6 +314,7 @@ BOOST_FIXTURE_TEST_CASE(usage_errors_are_125_with_one_line, EnvFixture)
     Run variable = run({"--", "true"});
     BOOST_TEST(variable.status == 125);
     BOOST_TEST(contains(variable.err, "SECRETS_BACKEND: unknown backend 'vault'"));
+    env.erase("SECRETS_BACKEND");
     Run missing = run({"-m", "no-such.manifest", "--", "true"});
     BOOST_TEST(missing.status == 125);
     BOOST_TEST(contains(missing.err, "manifest no-such.manifest: No such file or directory"));

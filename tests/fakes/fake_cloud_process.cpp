@@ -4,6 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+// Boost.Process v2 with std::filesystem, as secrun_core uses it (one
+// configuration per binary). In 1.81 its config header needs these first.
+#include <boost/optional.hpp>
+#include <boost/type_traits.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 

@@ -9,11 +9,13 @@
 //   SIGUSR1                     one line per signal received
 // Modes: wait (default) exits 0 after recording SIGTERM; reraise dies by that
 // SIGTERM instead (a parent sees 128+15); state exits 0 after "ready".
-// Setup failures: a message on stderr and status 2.
+// Without a SIGTERM within 60 s it gives up with status 3, so a failed test
+// leaves nothing running. Setup failures: a message on stderr and status 2.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include <fcntl.h>
@@ -91,13 +93,23 @@ int main(int argc, char** argv)
     if (mode == "state")
         return 0;
 
+    timespec deadline{};
+    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 60;
     while (true) {
+        timespec now{};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= deadline.tv_sec) {
+            std::fputs("sig_report: no SIGTERM within 60 s\n", stderr);
+            return 3;
+        }
+        const timespec wait{1, 0};
         siginfo_t info{};
-        const int sig = ::sigwaitinfo(&all, &info);
+        const int sig = ::sigtimedwait(&all, &info, &wait);
         if (sig < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR || errno == EAGAIN)
                 continue;
-            std::fprintf(stderr, "sig_report: sigwaitinfo: %s\n", std::strerror(errno));
+            std::fprintf(stderr, "sig_report: sigtimedwait: %s\n", std::strerror(errno));
             return 2;
         }
         put_line(name_of(sig));

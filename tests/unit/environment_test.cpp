@@ -1,8 +1,5 @@
 #include "exec/environment.hpp"
 
-// GCC 12 at -O2 reports a bogus -Wrestrict inside Boost.Test's naming of
-// data-driven cases (std::string operator+ inlined); nothing here is affected.
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>

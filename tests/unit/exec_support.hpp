@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -96,11 +97,6 @@ inline bool wait_for_text(const std::string& file, const std::string& text)
     return false;
 }
 
-struct Child {
-    pid_t pid = -1;
-    int stderr_fd = -1; // read end of the child's stderr
-};
-
 /// What a forked child left: its wait status and everything it wrote to stderr.
 struct ChildResult {
     int wait_status = -1;
@@ -111,9 +107,80 @@ struct ChildResult {
     [[nodiscard]] int exit_code() const { return exited() ? WEXITSTATUS(wait_status) : -1; }
 };
 
-/// Forks; the child runs `body` with stderr going to a pipe and _exits with
-/// its return value (99 on an exception). It never returns into the runner.
-inline Child start_forked(const std::function<int()>& body)
+/// A forked child. If a test stops before finish() (a failed REQUIRE), the
+/// destructor kills and reaps it, so nothing is left running.
+class Child {
+public:
+    Child(pid_t pid, int stderr_fd) : pid_(pid), stderr_fd_(stderr_fd) {}
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        if (stderr_fd_ >= 0)
+            ::close(stderr_fd_);
+    }
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+    /// Waits for the child (up to `timeout`, then SIGKILL) and collects stderr.
+    ChildResult finish(std::chrono::seconds timeout = std::chrono::seconds(30))
+    {
+        ChildResult result;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        bool eof = false;
+        while (pid_ > 0) {
+            if (!eof) {
+                pollfd p{stderr_fd_, POLLIN, 0};
+                if (::poll(&p, 1, 10) > 0 && !read_some(result.err))
+                    eof = true;
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            if (::waitpid(pid_, &result.wait_status, WNOHANG) == pid_) {
+                pid_ = -1;
+            } else if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &result.wait_status, 0);
+                result.timed_out = true;
+                pid_ = -1;
+            }
+        }
+        // Whatever is still buffered (a grandchild may hold the pipe open).
+        ::fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
+        while (read_some(result.err)) {
+        }
+        ::close(stderr_fd_);
+        stderr_fd_ = -1;
+        return result;
+    }
+
+private:
+    // Appends what can be read; false at end of file or on an error.
+    bool read_some(std::string& out)
+    {
+        char buf[4096];
+        ssize_t n = 0;
+        do {
+            n = ::read(stderr_fd_, buf, sizeof buf);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0)
+            return false;
+        out.append(buf, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    pid_t pid_;
+    int stderr_fd_;
+};
+
+/// Forks; the child runs `body` with stdout on /dev/null and stderr going to
+/// a pipe, and _exits with its return value (99 on an exception). It never
+/// returns into the runner, and nothing it leaves behind holds the runner's
+/// stdout.
+inline std::unique_ptr<Child> start_forked(const std::function<int()>& body)
 {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
@@ -123,7 +190,9 @@ inline Child start_forked(const std::function<int()>& body)
     if (pid < 0)
         throw std::runtime_error("fork failed");
     if (pid == 0) {
-        ::dup2(fds[1], STDERR_FILENO); // dup2 clears FD_CLOEXEC on the copy
+        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::dup2(fds[1], STDERR_FILENO); // dup2 clears FD_CLOEXEC on the copies
         int code = 99;
         try {
             code = body();
@@ -133,53 +202,12 @@ inline Child start_forked(const std::function<int()>& body)
         ::_exit(code);
     }
     ::close(fds[1]);
-    return Child{pid, fds[0]};
-}
-
-/// Waits for a started child (up to `timeout`, then SIGKILL) and collects stderr.
-inline ChildResult finish(Child child, std::chrono::seconds timeout = std::chrono::seconds(30))
-{
-    ChildResult result;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    bool eof = false;
-    bool reaped = false;
-    while (!reaped) {
-        if (!eof) {
-            pollfd p{child.stderr_fd, POLLIN, 0};
-            if (::poll(&p, 1, 10) > 0) {
-                char buf[4096];
-                const ssize_t n = ::read(child.stderr_fd, buf, sizeof buf);
-                if (n > 0)
-                    result.err.append(buf, static_cast<std::size_t>(n));
-                else if (n == 0 || errno != EINTR)
-                    eof = true;
-            }
-        } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        const pid_t r = ::waitpid(child.pid, &result.wait_status, WNOHANG);
-        if (r == child.pid) {
-            reaped = true;
-        } else if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(child.pid, SIGKILL);
-            ::waitpid(child.pid, &result.wait_status, 0);
-            result.timed_out = true;
-            reaped = true;
-        }
-    }
-    // Whatever is still buffered in the pipe (grandchildren may hold it open).
-    ::fcntl(child.stderr_fd, F_SETFL, O_NONBLOCK);
-    char buf[4096];
-    ssize_t n = 0;
-    while ((n = ::read(child.stderr_fd, buf, sizeof buf)) > 0)
-        result.err.append(buf, static_cast<std::size_t>(n));
-    ::close(child.stderr_fd);
-    return result;
+    return std::make_unique<Child>(pid, fds[0]);
 }
 
 inline ChildResult run_forked(const std::function<int()>& body)
 {
-    return finish(start_forked(body));
+    return start_forked(body)->finish();
 }
 
 /// Resets the signal state a forked child inherited from the runner: empty

@@ -140,6 +140,10 @@ BOOST_AUTO_TEST_CASE(falls_back_to_the_next_base_and_reports_every_failure)
     BOOST_TEST(failed.error().message ==
                "K: cannot create a private directory: '/nonexistent/a': No such file or "
                "directory; '/nonexistent/b': No such file or directory");
+
+    FileSet nowhere({});
+    BOOST_TEST(nowhere.write("K", secret("v")).error().message ==
+               "K: cannot create a private directory: no directory to create it in");
 }
 
 BOOST_AUTO_TEST_CASE(refuses_names_that_are_not_plain_file_names)

@@ -83,11 +83,11 @@ BOOST_AUTO_TEST_CASE(forwards_signals_sent_to_secrun_to_the_command)
     BOOST_TEST_REQUIRE(testing::wait_for_text(report, "ready\n"));
     std::string expected = expected_state;
     for (int sig : {SIGUSR1, SIGHUP, SIGWINCH, SIGCONT, SIGINT, SIGTERM}) {
-        ::kill(child.pid, sig);
+        ::kill(child->pid(), sig);
         expected += std::string("SIG") + ::sigabbrev_np(sig) + "\n";
         BOOST_TEST_REQUIRE(testing::wait_for_text(report, expected), expected);
     }
-    const auto r = testing::finish(child);
+    const auto r = child->finish();
     BOOST_TEST(r.err == "");
     BOOST_TEST(r.exit_code() == 0); // sig_report exits 0 after SIGTERM
     BOOST_TEST(read_file(report) == expected);
@@ -103,8 +103,8 @@ BOOST_AUTO_TEST_CASE(a_command_killed_by_a_signal_gives_128_plus_n)
         return init_main({"sig_report", report, "reraise"});
     });
     BOOST_TEST_REQUIRE(testing::wait_for_text(report, "ready\n"));
-    ::kill(child.pid, SIGTERM);
-    const auto r = testing::finish(child);
+    ::kill(child->pid(), SIGTERM);
+    const auto r = child->finish();
     BOOST_TEST(r.err == "");
     BOOST_TEST(r.exit_code() == 128 + SIGTERM);
     BOOST_TEST(read_file(report) == std::string(expected_state) + "SIGTERM\n");

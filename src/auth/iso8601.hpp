@@ -1,0 +1,15 @@
+// ISO-8601 timestamps as AWS sends them (credential Expiration fields).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace secrun::auth {
+
+// Parses "2014-10-24T23:00:23Z", with optional fractional seconds (dropped)
+// and a "Z", "+HH:MM" or "-HH:MM" zone (none means UTC). nullopt when the
+// text is anything else.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+
+} // namespace secrun::auth
