@@ -2,9 +2,9 @@
 // time and output bound, for developers who ran `az login`.
 #include "auth/azure_sources.hpp"
 
+#include "auth/wiped_json.hpp"
 #include "util/strings.hpp"
 #include "util/subprocess.hpp"
-#include "util/wiped_json.hpp"
 
 #include <boost/json.hpp>
 
@@ -92,10 +92,10 @@ Result<AzureToken> parse_output(std::string_view out)
                      str_cat(source, ": unexpected output from 'az account get-access-token' (", why,
                              ")"));
     };
-    const util::WipedJson doc(out);
-    if (!doc.ok() || !doc.value().is_object())
+    const auto doc = parse_json_wiped(out);
+    if (!doc || !doc->is_object())
         return bad("not a JSON object");
-    const auto& object = doc.value().get_object();
+    const auto& object = doc->get_object();
     const auto* token = object.if_contains("accessToken");
     if (token == nullptr || !token->is_string() || token->get_string().empty())
         return bad("no accessToken");

@@ -2,16 +2,16 @@
 // credential files.
 #include "auth/azure_sources.hpp"
 
+#include "auth/wiped_json.hpp"
 #include "util/strings.hpp"
-#include "util/wiped_json.hpp"
 
 #include <boost/json.hpp>
 
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,10 +93,10 @@ Result<AzureToken> parse_token_response(std::string_view body,
     const auto bad = [&](std::string_view why) {
         return Error(Errc::bad_response, str_cat(who, " answered ", why));
     };
-    const util::WipedJson doc(body);
-    if (!doc.ok() || !doc.value().is_object())
+    const auto doc = parse_json_wiped(body);
+    if (!doc || !doc->is_object())
         return bad("something that is not a JSON object");
-    const auto& object = doc.value().get_object();
+    const auto& object = doc->get_object();
     const std::string_view token = string_field(object, "access_token");
     if (token.empty())
         return bad("without an access_token");

@@ -9,9 +9,9 @@
 // the challenge's resource belongs to the vault's domain as the SDKs do.
 #include "backends/azure_keyvault.hpp"
 
+#include "auth/wiped_json.hpp"
 #include "log.hpp"
 #include "util/strings.hpp"
-#include "util/wiped_json.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -338,8 +338,8 @@ asio::awaitable<Result<Fetched>> KeyVaultBackend::fetch(SecretId id)
 
     const https::Response& r = *response;
     if (r.status == 200) {
-        const util::WipedJson doc(r.body);
-        const auto* object = doc.ok() ? doc.value().if_object() : nullptr;
+        const auto doc = auth::parse_json_wiped(r.body);
+        const auto* object = doc ? doc->if_object() : nullptr;
         const auto* value = object ? object->if_contains("value") : nullptr;
         if (value == nullptr || !value->is_string())
             co_return Error(Errc::bad_response,
