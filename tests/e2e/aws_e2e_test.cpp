@@ -18,6 +18,8 @@
 #include <optional>
 #include <sstream>
 
+#include <sys/stat.h>
+
 using namespace secrun;
 using namespace secrun::e2e;
 using testing::FakeCloudOptions;
@@ -277,6 +279,32 @@ BOOST_FIXTURE_TEST_CASE(profile_role_arn_with_source_profile_assumes_the_role, A
     auto vars = child_env("A = aws_secrets://CH_HOST\n");
     BOOST_TEST(vars["A"] == "ch-host-XYZ.example");
     BOOST_TEST(count("vendor.aws.sts.AssumeRole") == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(config_files_set_to_dev_null_read_as_empty, AwsFixture)
+{
+    // A common way to say "no shared files" (botocore accepts it).
+    start(base_scenario());
+    use_key(false);
+    env.set("AWS_CONFIG_FILE", "/dev/null");
+    env.set("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    auto vars = child_env("A = aws_secrets://CH_HOST\n");
+    BOOST_TEST(vars["A"] == "ch-host-XYZ.example");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_fifo_as_config_file_is_refused_without_waiting_for_a_writer, AwsFixture)
+{
+    start(base_scenario());
+    use_key(false);
+    const auto fifo = dir / "config-fifo";
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    env.set("AWS_CONFIG_FILE", fifo.string());
+    const auto started = std::chrono::steady_clock::now();
+    Run r = failing("A = aws_secrets://CH_HOST\n");
+    BOOST_TEST(contains(r.err, "secrun: error: aws_secrets (needed by A): cannot read " + fifo.string() +
+                                   ": not a regular file\n"));
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() < 5000);
 }
 
 // ---- values ------------------------------------------------------------------
