@@ -307,6 +307,33 @@ BOOST_FIXTURE_TEST_CASE(a_fifo_as_config_file_is_refused_without_waiting_for_a_w
     BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() < 5000);
 }
 
+BOOST_FIXTURE_TEST_CASE(credential_source_failures_name_the_source_never_the_token, AwsFixture)
+{
+    const std::string role = "arn:aws:iam::111122223333:role/e2e-web";
+    auto scenario = base_scenario();
+    scenario["ecs"] = {{"authorization", "ecs-auth-XYZ"}, {"issue", issue("ECS")}};
+    scenario["sts"] = {{"web_identity", {{"oidc-token-XYZ.payload.sig", {{"role_arn", role}, {"issue", issue("WEB")}}}}}};
+    start(scenario);
+
+    env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", cloud->http_url() + "/v2/credentials/task");
+    env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong-ecs-auth-XYZ");
+    Run ecs = failing("A = aws_secrets://CH_HOST\n");
+    BOOST_TEST(contains(ecs.err, "secrun: error: aws_secrets (needed by A): AWS credentials: ECS: GET " +
+                                     cloud->http_url() + "/v2/credentials/task returned HTTP 401: "
+                                                         "AccessDeniedException: Authorization token is missing "
+                                                         "or invalid (fake)\n"));
+    env.erase("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    env.erase("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+
+    env.set("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "unknown-oidc-token-XYZ\n"));
+    env.set("AWS_ROLE_ARN", role);
+    Run web = failing("A = aws_secrets://CH_HOST\n");
+    BOOST_TEST(contains(web.err, "secrun: error: aws_secrets (needed by A): AWS credentials: web identity: STS "
+                                 "AssumeRoleWithWebIdentity failed: InvalidIdentityToken (HTTP 400): The web "
+                                 "identity token is not valid for this identity provider (fake)\n"));
+    BOOST_TEST(count("vendor.aws.credentials_issued") == 0u);
+}
+
 // ---- values ------------------------------------------------------------------
 
 BOOST_FIXTURE_TEST_CASE(binary_secret_into_a_file_byte_for_byte, AwsFixture)
@@ -455,6 +482,37 @@ BOOST_FIXTURE_TEST_CASE(aws_batch_fetches_twenty_a_call, AwsFixture)
     BOOST_TEST(vars["OLD"] == "old-token-XYZ");
     BOOST_TEST(count("vendor.aws.BatchGetSecretValue") == 3u); // ceil(45 / 20)
     BOOST_TEST(count("vendor.aws.GetSecretValue") == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(aws_batch_follows_next_token_and_reports_per_secret_errors, AwsFixture)
+{
+    auto scenario = base_scenario();
+    scenario["batch_page_size"] = 7;
+    std::string manifest;
+    for (int i = 0; i < 18; ++i) {
+        const std::string n = std::to_string(100 + i).substr(1);
+        scenario["secrets"].as_object()["batch/b" + n] = {{"string", "batch-" + n + "-XYZ"}};
+        manifest += "B" + n + " = aws_secrets://batch/b" + n + "\n";
+    }
+    start(scenario);
+    use_key(false);
+    auto vars = child_env(manifest, {"--aws-batch"});
+    for (int i = 0; i < 18; ++i) {
+        const std::string n = std::to_string(100 + i).substr(1);
+        BOOST_TEST(vars["B" + n] == "batch-" + n + "-XYZ");
+    }
+    BOOST_TEST(count("vendor.aws.BatchGetSecretValue") == 3u); // pages of 7, 7 and 4
+    BOOST_TEST(count("vendor.aws.GetSecretValue") == 0u);
+
+    Run r = failing(manifest + "MISSING = aws_secrets://batch/missing\nPRIVATE = aws_secrets://prod/private\n",
+                    {"--aws-batch"});
+    BOOST_TEST(contains(r.err, "secrun: error: MISSING: aws_secrets://batch/missing: secret 'batch/missing': not "
+                               "found (ResourceNotFoundException): Secrets Manager can't find the specified "
+                               "secret.\n"));
+    BOOST_TEST(contains(r.err, "secrun: error: PRIVATE: aws_secrets://prod/private: secret 'prod/private': access "
+                               "denied (AccessDeniedException): User: AKIDE2EKEY is not authorized to perform: "
+                               "secretsmanager:GetSecretValue"));
+    BOOST_TEST(count("vendor.aws.GetSecretValue") == 0u); // the batch answers carried the errors
 }
 
 BOOST_FIXTURE_TEST_CASE(aws_batch_falls_back_when_batch_calls_are_denied, AwsFixture)
