@@ -334,6 +334,33 @@ BOOST_FIXTURE_TEST_CASE(credential_source_failures_name_the_source_never_the_tok
     BOOST_TEST(count("vendor.aws.credentials_issued") == 0u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_full_arn_is_fetched_from_its_own_region, AwsFixture)
+{
+    auto scenario = base_scenario();
+    scenario["secrets"].as_object()["eu/db"] = {{"region", "eu-west-1"}, {"suffix", "EuRoPe"}, {"string", "eu-XYZ"}};
+    start(scenario);
+    use_key(false);
+    env.erase("AWS_REGION"); // only ARNs: no region needed
+    auto vars = child_env("EU = aws_secrets://arn:aws:secretsmanager:eu-west-1:111122223333:secret:eu/db-EuRoPe\n");
+    BOOST_TEST(vars["EU"] == "eu-XYZ");
+    // By name, the configured region is asked, where the secret does not live.
+    env.set("AWS_REGION", "us-east-1");
+    Run r = failing("EU = aws_secrets://eu/db\n");
+    BOOST_TEST(contains(r.err, "secrun: error: EU: aws_secrets://eu/db: secret 'eu/db': not found "
+                               "(ResourceNotFoundException): Secrets Manager can't find the specified secret.\n"));
+}
+
+BOOST_FIXTURE_TEST_CASE(endpoint_paths_with_a_trailing_slash_and_an_escape_are_signed_as_sent, AwsFixture)
+{
+    start(base_scenario());
+    use_key(true);
+    env.erase("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    env.set("AWS_ENDPOINT_URL", cloud->https_url() + "/aws/a%20b/"); // the global override
+    auto vars = child_env("A = aws_secrets://CH_HOST\n");
+    BOOST_TEST(vars["A"] == "ch-host-XYZ.example");
+    BOOST_TEST(cloud->requests("POST", "/aws/a b/") == 1u);
+}
+
 // ---- values ------------------------------------------------------------------
 
 BOOST_FIXTURE_TEST_CASE(binary_secret_into_a_file_byte_for_byte, AwsFixture)
