@@ -44,7 +44,9 @@
 // Counters: aws.GetSecretValue, aws.BatchGetSecretValue (every call that
 // reached the operation), aws.sts.<Action>, aws.ecs.credentials,
 // aws.imds.token, aws.imds.credentials, aws.credentials_issued (every
-// hand-out by STS, ECS or IMDS), aws.error.<Code> (every error answer).
+// hand-out by STS, ECS or IMDS), aws.error.<Code> (every error answer;
+// aws.error.ecs_unauthorized and aws.error.imds_unauthorized for refused
+// metadata requests).
 #include "aws_fake.hpp"
 
 #include <cctype>

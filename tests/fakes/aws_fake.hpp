@@ -135,10 +135,6 @@ struct Caller {
 [[nodiscard]] std::optional<AuthFailure> authenticate(const State& state, const HttpRequest& request,
                                                       std::string_view service, Caller& caller);
 
-// Lower-case hex HMAC-SHA256 and the SigV4 signing key chain (exposed for
-// the fake's own use only).
-[[nodiscard]] std::string hmac_sha256(std::string_view key, std::string_view data);
-
 // --- Front ends ----------------------------------------------------------------
 
 // Secrets Manager (aws_fake_secrets.cpp): an awsJson1_1 request on POST /.

@@ -156,6 +156,19 @@ std::string hmac_raw(std::string_view key, std::string_view data)
     return std::string(reinterpret_cast<const char*>(out), length);
 }
 
+// Lower-case hex HMAC-SHA256.
+std::string hmac_sha256(std::string_view key, std::string_view data)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const char ch : hmac_raw(key, data)) {
+        const auto c = static_cast<unsigned char>(ch);
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+    return out;
+}
+
 struct Authorization {
     std::string access_key;
     std::string date;
@@ -255,18 +268,6 @@ std::string canonical_request(const HttpRequest& request, const std::vector<std:
 }
 
 } // namespace
-
-std::string hmac_sha256(std::string_view key, std::string_view data)
-{
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (const char ch : hmac_raw(key, data)) {
-        const auto c = static_cast<unsigned char>(ch);
-        out += hex[c >> 4];
-        out += hex[c & 0xf];
-    }
-    return out;
-}
 
 std::optional<AuthFailure> authenticate(const State& state, const HttpRequest& request,
                                         std::string_view service, Caller& caller)
