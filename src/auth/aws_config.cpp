@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace secrun::auth {
@@ -106,7 +107,9 @@ Result<IniFile> parse_ini(std::string_view text, std::string_view file_name)
 
 Result<std::optional<std::string>> read_file_bounded(const std::string& path, std::size_t limit)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (the check below
+    // refuses it); it changes nothing for a regular file.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         const int error = errno;
         if (error == ENOENT || error == ENOTDIR)
@@ -114,7 +117,13 @@ Result<std::optional<std::string>> read_file_bounded(const std::string& path, st
         return Error(Errc::io, str_cat("cannot read ", path, ": ", std::strerror(error)));
     }
     struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    const bool stat_ok = ::fstat(fd, &info) == 0;
+    // /dev/null is how users say "no such file" (AWS_CONFIG_FILE=/dev/null); the SDKs read it as empty.
+    if (stat_ok && S_ISCHR(info.st_mode) && info.st_rdev == makedev(1, 3)) {
+        ::close(fd);
+        return std::optional<std::string>(std::string());
+    }
+    if (!stat_ok || !S_ISREG(info.st_mode)) {
         ::close(fd);
         return Error(Errc::io, str_cat("cannot read ", path, ": not a regular file"));
     }

@@ -28,7 +28,8 @@ using IniFile = std::map<std::string, IniSection, std::less<>>;
 [[nodiscard]] Result<IniFile> parse_ini(std::string_view text, std::string_view file_name);
 
 // Reads a whole file of at most `limit` bytes. nullopt when it does not
-// exist; an Error (Errc::io / Errc::config) when it cannot be read or is too big.
+// exist; "" for /dev/null; an Error (Errc::io / Errc::config) when it cannot
+// be read, is not a regular file (a FIFO is refused at once) or is too big.
 [[nodiscard]] Result<std::optional<std::string>> read_file_bounded(const std::string& path,
                                                                    std::size_t limit);
 

@@ -281,6 +281,30 @@ BOOST_AUTO_TEST_CASE(refuses_an_unknown_vendor_and_a_bad_doppler_section)
     }
 }
 
+BOOST_AUTO_TEST_CASE(refuses_a_bad_aws_section)
+{
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {R"({"vendors": {"aws": {"secret": {}}}})", "unknown key 'secret'"},
+        {R"({"vendors": {"aws": {"account": 1}}})", "account: expected a string"},
+        {R"({"vendors": {"aws": {"secrets": {"a": {"strin": "v"}}}}})", "secrets.a: unknown key 'strin'"},
+        {R"({"vendors": {"aws": {"secrets": {"a": {"string": "v", "binary": "AA=="}}}}})",
+         "secrets.a: needs exactly one of \"string\" and \"binary\""},
+        {R"({"vendors": {"aws": {"secrets": {"a": {"binary": "not base64"}}}}})",
+         "secrets.a.binary: not standard base64"},
+        {R"({"vendors": {"aws": {"ecs": {}}}})", "ecs.issue: expected an object"},
+    };
+    for (const auto& [scenario, expected] : cases) {
+        try {
+            FakeCloudProcess cloud({.scenario = scenario});
+            BOOST_FAIL("the server accepted " << scenario);
+        } catch (const std::runtime_error& e) {
+            BOOST_TEST(std::string(e.what()).find("fake_cloud: scenario.vendors.aws: " + expected + "\n") !=
+                           std::string::npos,
+                       e.what());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(doppler_fake_via_curl, *boost::unit_test::precondition(has_curl))
