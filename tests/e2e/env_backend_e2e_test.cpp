@@ -320,6 +320,24 @@ BOOST_FIXTURE_TEST_CASE(usage_errors_are_125_with_one_line, EnvFixture)
     BOOST_TEST(contains(missing.err, "manifest no-such.manifest: No such file or directory"));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_backend_that_cannot_start_fails_every_variable_it_serves, EnvFixture)
+{
+    // No manifest: nothing is named yet, the listing itself failed.
+    Run listing = run({"-e", "absent.env", "--", "true"});
+    BOOST_TEST(listing.status == 125);
+    BOOST_TEST(listing.err == "secrun: error: env: absent.env: cannot open: No such file or "
+                              "directory\n"
+                              "secrun: error: not starting 'true': the secrets of the env backend "
+                              "could not be fetched\n");
+    // One error, reported once, fails both variables.
+    write("m.manifest", "A\nB\n");
+    Run named = run({"-m", "m.manifest", "-e", "absent.env", "--", "true"});
+    BOOST_TEST(named.status == 125);
+    BOOST_TEST(named.err == "secrun: error: env (needed by A, B): absent.env: cannot open: No such "
+                            "file or directory\n"
+                            "secrun: error: not starting 'true': 2 of 2 variables failed\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(verbose_flags_raise_the_log_level_once_per_v, EnvFixture)
 {
     const std::string command = helper("exit_with");
