@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "cache/last_known_good.hpp"
 #include "cli/options.hpp"
 #include "exec/environment.hpp"
 #include "exec/file_writer.hpp"
@@ -167,6 +168,87 @@ void print_table(const std::vector<resolve::Resolution>& rows)
     std::fflush(stdout);
 }
 
+// What the run asked for, canonically: a cache written for another manifest
+// (or backend, or set of options) must not be used.
+std::string describe_plan(const resolve::Plan& plan, const cli::Options& options)
+{
+    std::string text = str_cat("backend=", options.backend, "\n");
+    if (plan.everything)
+        text += "everything\n";
+    for (const auto& e : plan.entries) {
+        text += str_cat(e.name, "\t", e.ref.to_string(options.backend), "\t",
+                        e.optional ? "optional" : "required", "\t",
+                        e.default_value ? str_cat("default=", *e.default_value) : "", "\t",
+                        e.file.enabled ? str_cat("file=", e.file.path) : "", "\n");
+    }
+    return text;
+}
+
+// Last known good (--cache). After a successful run the resolved set is
+// stored; after a run whose every failure is transient (unreachable, timed
+// out, 5xx, 429 after retries — never 401/403/404) it is loaded instead.
+void store_cache(const cli::Options& options, const EnvMap& env, const std::string& fingerprint,
+                 const resolve::Outcome& outcome)
+{
+    auto key = cache::cache_key(env);
+    if (!key) {
+        log::warn(str_cat("not writing the cache: ", key.error().message));
+        return;
+    }
+    std::vector<cache::CachedEntry> entries;
+    for (const auto& r : outcome.entries)
+        if (r.value)
+            entries.push_back({r.name, *r.value, r.backend, r.source, r.version});
+    if (auto stored = cache::store(options.cache_file, *key, fingerprint, entries,
+                                   std::chrono::system_clock::now());
+        !stored)
+        log::warn(str_cat("not writing the cache: ", stored.error().message));
+}
+
+bool start_from_cache(const cli::Options& options, const EnvMap& env, const std::string& fingerprint,
+                      const resolve::Plan& plan, resolve::Outcome& outcome)
+{
+    const bool all_transient =
+        std::all_of(outcome.errors.begin(), outcome.errors.end(), [](const Error& e) { return e.transient(); });
+    if (!all_transient) {
+        log::info("not using the cache: a failure says access was refused or the secret is gone");
+        return false;
+    }
+    auto key = cache::cache_key(env);
+    if (!key) {
+        log::warn(str_cat("cannot use the cache: ", key.error().message));
+        return false;
+    }
+    auto loaded = cache::load(options.cache_file, *key, fingerprint, options.cache_max_age,
+                              std::chrono::system_clock::now());
+    if (!loaded) {
+        log::warn(str_cat("cannot use the cache: ", loaded.error().message));
+        return false;
+    }
+    std::vector<resolve::Resolution> entries;
+    for (auto& cached : loaded->entries) {
+        resolve::Resolution r;
+        r.name = cached.name;
+        r.backend = cached.backend;
+        r.status = resolve::Status::ok;
+        r.value = std::move(cached.value);
+        r.source = str_cat(cached.source, " (cache)");
+        r.version = cached.version;
+        for (const auto& e : plan.entries)
+            if (e.name == r.name) {
+                r.reference = e.ref.to_string(options.backend);
+                r.file = e.file;
+            }
+        entries.push_back(std::move(r));
+    }
+    report(outcome.errors);
+    log::warn(str_cat("the backend is unavailable; starting from the cache ", options.cache_file,
+                      ", written ", cache::format_age(loaded->age), " ago"));
+    outcome.entries = std::move(entries);
+    outcome.errors.clear();
+    return true;
+}
+
 } // namespace
 
 int run(int argc, const char* const* argv, const char* const* envp, const exec::SignalState& signals)
@@ -237,7 +319,16 @@ int run(int argc, const char* const* argv, const char* const* envp, const exec::
         return outcome.errors.empty() ? 0 : 1;
     }
 
-    // 5. All or nothing: any failure stops the start, and the command never runs.
+    // 5. All or nothing: any failure stops the start, and the command never
+    //    runs — unless every failure is transient and a recent enough cache
+    //    of the same manifest exists (--cache).
+    if (!options.cache_file.empty()) {
+        const auto fingerprint = cache::manifest_fingerprint(describe_plan(*plan, options));
+        if (outcome.errors.empty())
+            store_cache(options, env, fingerprint, outcome);
+        else
+            start_from_cache(options, env, fingerprint, *plan, outcome);
+    }
     if (!outcome.errors.empty()) {
         report(outcome.errors);
         // One error may fail many variables (a backend that could not start),

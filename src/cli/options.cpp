@@ -43,6 +43,10 @@ po::options_description describe()
          "retries of a failed request (connection errors, 5xx, 429) [SECRUN_RETRIES; default 4]")
         ("ca-file", po::value<std::string>()->value_name("FILE"),
          "PEM file of extra trusted CAs [SECRUN_CA_FILE; SSL_CERT_FILE and SSL_CERT_DIR are honoured too]")
+        ("cache", po::value<std::string>()->value_name("FILE"),
+         "last known good: keep the resolved set encrypted in FILE; start from it when the backend is unreachable or failing [SECRUN_CACHE]")
+        ("cache-max-age", po::value<std::string>()->value_name("DURATION"),
+         "oldest cache that may be used, e.g. 1h, 7d [SECRUN_CACHE_MAX_AGE; default 24h]")
         ("aws-batch", po::bool_switch(),
          "AWS: fetch with BatchGetSecretValue (groups of 20; needs secretsmanager:BatchGetSecretValue)")
         ("verbose,v", po::value<std::vector<bool>>()->zero_tokens()->composing(),
@@ -331,6 +335,15 @@ Result<Options> parse(int argc, const char* const* argv, const EnvMap& env,
         return r.error();
     if (auto r = count("retries", "SECRUN_RETRIES", 0, 20, options.retries); !r)
         return r.error();
+
+    if (vm.count("cache"))
+        options.cache_file = vm["cache"].as<std::string>();
+    else if (auto v = env.get_nonempty("SECRUN_CACHE"))
+        options.cache_file = std::string(*v);
+    std::chrono::milliseconds max_age = options.cache_max_age;
+    if (auto r = duration("cache-max-age", "SECRUN_CACHE_MAX_AGE", max_age); !r)
+        return r.error();
+    options.cache_max_age = std::chrono::duration_cast<std::chrono::seconds>(max_age);
 
     if (vm.count("ca-file"))
         options.ca_file = vm["ca-file"].as<std::string>();

@@ -156,21 +156,37 @@ std::string host_header(const Url& url)
                    default_port ? "" : url.port);
 }
 
-// Header names are tokens; values hold no control characters but tab (no
-// header injection through a value read from a file or a response).
-bool valid_header(std::string_view name, std::string_view value)
+// RFC 9110 token: methods and header names.
+bool is_token(std::string_view text)
 {
     constexpr std::string_view token_chars = "!#$%&'*+-.^_`|~";
-    if (name.empty())
+    if (text.empty())
         return false;
-    for (const char c : name)
+    for (const char c : text)
         if (!std::isalnum(static_cast<unsigned char>(c)) &&
             token_chars.find(c) == std::string_view::npos)
             return false;
-    for (const char c : value)
-        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
-            return false;
     return true;
+}
+
+// Nothing a caller passes may end the request line or a header early (no
+// request splitting through a value read from a file or a response).
+std::optional<std::string> invalid_part(const Request& r)
+{
+    if (!is_token(r.method))
+        return "invalid method " + util::quoted(r.method);
+    for (const char c : r.url.target)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+            return std::string("invalid request target (it must be percent-encoded ASCII)");
+    for (const auto& [name, value] : r.headers) {
+        bool valid = is_token(name);
+        for (const char c : value)
+            if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+                valid = false;
+        if (!valid)
+            return "invalid header " + util::quoted(name);
+    }
+    return std::nullopt;
 }
 
 BeastRequest make_beast_request(const Request& r)
@@ -297,6 +313,10 @@ private:
                                                              std::string step, Bound bound);
     asio::awaitable<Step<std::unique_ptr<Connection>>> connect(const Url& url, const Proxy* proxy,
                                                                Bound bound);
+    asio::awaitable<Step<std::unique_ptr<beast::tcp_stream>>>
+    open_tcp(const Url& url, const Proxy* proxy, Bound bound);
+    asio::awaitable<Step<std::unique_ptr<TlsStream>>>
+    handshake(std::unique_ptr<beast::tcp_stream> stream, const Url& url, Bound bound);
     asio::awaitable<Step<void>> tunnel(beast::tcp_stream& stream, Buffer& buffer,
                                        const Proxy& proxy, const Url& url, Bound bound);
 
@@ -308,8 +328,13 @@ private:
     Clock::time_point deadline_;
     tls::TrustSettings trust_;
     Result<ProxySettings> proxy_;
-    std::unique_ptr<ssl::context> context_; // made on the first https request
+    // Made on the first https request; remade once with the whole system
+    // bundle when the hashed directory alone did not know an issuer. Streams
+    // hold their own reference to the OpenSSL context.
+    std::unique_ptr<ssl::context> context_;
     std::optional<Error> context_error_;
+    bool bundle_skipped_ = false;
+    bool context_made_ = false;
     std::shared_ptr<ConnectionPool> pool_;
     std::map<std::string, std::vector<tcp::endpoint>, std::less<>> addresses_;
     std::mt19937_64 random_;
@@ -328,11 +353,17 @@ Engine::Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
 Result<ssl::context*> Engine::tls_context()
 {
     if (!context_ && !context_error_) {
-        auto made = tls::make_context(trust_);
-        if (made)
-            context_ = std::move(*made);
-        else
+        // The first context may skip the system bundle; a remade one loads it.
+        const auto bundle = context_made_ ? tls::SystemBundle::always
+                                          : tls::SystemBundle::when_needed;
+        context_made_ = true;
+        auto made = tls::make_context(trust_, bundle);
+        if (made) {
+            context_ = std::move(made->ssl);
+            bundle_skipped_ = made->bundle_skipped;
+        } else {
             context_error_ = made.error();
+        }
     }
     if (context_error_)
         return *context_error_;
@@ -449,8 +480,8 @@ asio::awaitable<Step<void>> Engine::tunnel(beast::tcp_stream& stream, Buffer& bu
     co_return Step<void>{};
 }
 
-asio::awaitable<Step<std::unique_ptr<Connection>>>
-Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
+asio::awaitable<Step<std::unique_ptr<beast::tcp_stream>>>
+Engine::open_tcp(const Url& url, const Proxy* proxy, Bound bound)
 {
     const std::string origin = url.origin();
     const std::string peer = proxy ? str_cat("proxy ", proxy->display(), " for ", origin) : origin;
@@ -471,10 +502,10 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
                                                 "resolves to ", endpoint.address().to_string(),
                                                 ", not a loopback or link-local address"))};
 
-    beast::tcp_stream stream(ioc_);
-    stream.expires_at(connect_bound.at);
+    auto stream = std::make_unique<beast::tcp_stream>(ioc_);
+    stream->expires_at(connect_bound.at);
     const auto [connect_ec, endpoint] =
-        co_await stream.async_connect(*endpoints, asio::as_tuple(use_awaitable));
+        co_await stream->async_connect(*endpoints, asio::as_tuple(use_awaitable));
     if (connect_ec == beast::error::timeout)
         co_return timeout_failure(str_cat("connect to ", peer), connect_bound);
     if (connect_ec)
@@ -483,35 +514,47 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
                           true};
     ++stats.connections;
     error_code ignored;
-    stream.socket().set_option(tcp::no_delay(true), ignored);
-
-    auto conn = std::make_unique<Connection>();
-    if (url.scheme == "http") {
-        conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
-        co_return conn;
-    }
+    stream->socket().set_option(tcp::no_delay(true), ignored);
     if (proxy) {
-        auto tunnelled = co_await tunnel(stream, conn->buffer, *proxy, url, bound);
+        Buffer buffer;
+        auto tunnelled = co_await tunnel(*stream, buffer, *proxy, url, bound);
         if (!tunnelled)
             co_return tunnelled.error();
     }
+    co_return stream;
+}
 
+asio::awaitable<Step<std::unique_ptr<TlsStream>>>
+Engine::handshake(std::unique_ptr<beast::tcp_stream> stream, const Url& url, Bound bound)
+{
     const auto context = tls_context();
     if (!context)
         co_return Failure{context.error()};
-    conn->tls = std::make_unique<TlsStream>(std::move(stream), **context);
-    if (auto identity = tls::set_peer_identity(conn->tls->native_handle(), url.host); !identity)
+    const bool lazy_trust = bundle_skipped_; // another handshake may change it meanwhile
+    auto tls = std::make_unique<TlsStream>(std::move(*stream), **context);
+    if (auto identity = tls::set_peer_identity(tls->native_handle(), url.host); !identity)
         co_return Failure{identity.error()};
-    const std::string step = str_cat("TLS handshake with ", origin);
-    conn->tcp().expires_at(bound.at);
-    const auto [handshake_ec] = co_await conn->tls->async_handshake(
-        ssl::stream_base::client, asio::as_tuple(use_awaitable));
+    const std::string step = str_cat("TLS handshake with ", url.origin());
+    tls->next_layer().expires_at(bound.at);
+    const auto [handshake_ec] =
+        co_await tls->async_handshake(ssl::stream_base::client, asio::as_tuple(use_awaitable));
     if (handshake_ec == beast::error::timeout)
         co_return timeout_failure(step, bound);
     if (handshake_ec) {
-        SSL* native = conn->tls->native_handle();
+        SSL* native = tls->native_handle();
         const std::string what =
             str_cat(step, " failed: ", tls::handshake_failure(native, handshake_ec));
+        if (lazy_trust && tls::is_untrusted_issuer(native)) {
+            // Maybe a CA appended to the system bundle by hand: load it all.
+            log::debug(str_cat(what, "; trying again with the system CA bundle"));
+            if (bundle_skipped_) { // the first such failure remakes the context
+                bundle_skipped_ = false;
+                context_.reset();
+            }
+            Failure retry{Error(Errc::tls, what)};
+            retry.stale = true;
+            co_return retry;
+        }
         // A reset or close during the handshake is the network's doing;
         // an untrusted peer or a protocol mismatch stays that way.
         if (!tls::is_verification_failure(native) && is_closed(handshake_ec))
@@ -519,6 +562,30 @@ Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
         co_return Failure{Error(Errc::tls, what)};
     }
     ++stats.handshakes;
+    co_return tls;
+}
+
+asio::awaitable<Step<std::unique_ptr<Connection>>>
+Engine::connect(const Url& url, const Proxy* proxy, Bound bound)
+{
+    auto opened = co_await open_tcp(url, proxy, bound);
+    if (!opened)
+        co_return opened.error();
+    auto conn = std::make_unique<Connection>();
+    if (url.scheme == "http") {
+        conn->plain = std::move(*opened);
+        co_return conn;
+    }
+    auto secured = co_await handshake(std::move(*opened), url, bound);
+    if (!secured && secured.error().stale) { // once more, with the whole system bundle
+        auto reopened = co_await open_tcp(url, proxy, bound);
+        if (!reopened)
+            co_return reopened.error();
+        secured = co_await handshake(std::move(*reopened), url, bound);
+    }
+    if (!secured)
+        co_return secured.error();
+    conn->tls = std::move(*secured);
     co_return conn;
 }
 
@@ -590,10 +657,8 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
     }
     if (!proxy_)
         co_return proxy_.error();
-    for (const auto& [name, value] : request.headers)
-        if (!valid_header(name, value))
-            co_return Error(Errc::config, str_cat("invalid header ", util::quoted(name),
-                                                  " in a request to ", origin));
+    if (const auto invalid = invalid_part(request))
+        co_return Error(Errc::config, str_cat(*invalid, " in a request to ", origin));
     const Proxy* proxy = proxy_for(*proxy_, url);
 
     RetryPolicy policy;

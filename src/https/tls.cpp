@@ -11,8 +11,11 @@
 #include <openssl/x509_vfy.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <exception>
 #include <system_error>
@@ -74,10 +77,33 @@ Result<void> add_dirs(SSL_CTX* ctx, const std::string& dirs)
     return {};
 }
 
-bool exists(const char* path)
+bool exists(const std::string& path)
 {
     struct stat st {};
-    return path != nullptr && ::stat(path, &st) == 0;
+    return !path.empty() && ::stat(path.c_str(), &st) == 0;
+}
+
+// True when `dir` holds at least one c_rehash link ("1a2b3c4d.0").
+bool is_hashed_directory(const std::string& dir)
+{
+    DIR* handle = ::opendir(dir.c_str());
+    if (handle == nullptr)
+        return false;
+    bool hashed = false;
+    while (const dirent* entry = ::readdir(handle)) {
+        const std::string_view name = entry->d_name;
+        const auto dot = name.find('.');
+        if (dot != 8 || dot + 1 == name.size())
+            continue;
+        hashed = std::all_of(name.begin(), name.begin() + 8,
+                             [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) &&
+                 std::all_of(name.begin() + 9, name.end(),
+                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (hashed)
+            break;
+    }
+    ::closedir(handle);
+    return hashed;
 }
 
 bool is_ip_literal(const std::string& host)
@@ -95,10 +121,12 @@ TrustSettings TrustSettings::from(const EnvMap& env, std::string ca_file)
     settings.ca_file = std::move(ca_file);
     settings.cert_file = std::string(env.get_nonempty("SSL_CERT_FILE").value_or(""));
     settings.cert_dir = std::string(env.get_nonempty("SSL_CERT_DIR").value_or(""));
+    settings.system_file = ::X509_get_default_cert_file();
+    settings.system_dir = ::X509_get_default_cert_dir();
     return settings;
 }
 
-Result<std::unique_ptr<ssl::context>> make_context(const TrustSettings& settings)
+Result<Context> make_context(const TrustSettings& settings, SystemBundle bundle)
 {
     try {
         auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
@@ -109,24 +137,30 @@ Result<std::unique_ptr<ssl::context>> make_context(const TrustSettings& settings
         context->set_verify_mode(ssl::verify_peer);
 
         // The system bundle and directory, unless the environment replaces them.
+        Context out;
+        const bool system_dir = settings.cert_dir.empty() && exists(settings.system_dir);
         if (!settings.cert_file.empty()) {
             if (auto r = load_file(ctx, "SSL_CERT_FILE", settings.cert_file); !r)
                 return r.error();
-        } else if (const char* file = ::X509_get_default_cert_file(); exists(file)) {
-            if (::SSL_CTX_load_verify_file(ctx, file) != 1)
+        } else if (exists(settings.system_file)) {
+            if (bundle == SystemBundle::when_needed && system_dir &&
+                is_hashed_directory(settings.system_dir))
+                out.bundle_skipped = true;
+            else if (::SSL_CTX_load_verify_file(ctx, settings.system_file.c_str()) != 1)
                 ::ERR_clear_error(); // an unreadable system bundle: verification says why
         }
         if (!settings.cert_dir.empty()) {
             if (auto r = add_dirs(ctx, settings.cert_dir); !r)
                 return r.error();
-        } else if (const char* dir = ::X509_get_default_cert_dir(); exists(dir)) {
-            if (::SSL_CTX_load_verify_dir(ctx, dir) != 1)
+        } else if (system_dir) {
+            if (::SSL_CTX_load_verify_dir(ctx, settings.system_dir.c_str()) != 1)
                 ::ERR_clear_error();
         }
         if (!settings.ca_file.empty())
             if (auto r = load_file(ctx, "--ca-file", settings.ca_file); !r)
                 return r.error();
-        return context;
+        out.ssl = std::move(context);
+        return out;
     } catch (const std::exception& e) {
         // ssl::context's constructor throws only when OpenSSL cannot allocate.
         return Error(Errc::internal, str_cat("cannot create the TLS context: ", e.what()));
@@ -172,6 +206,21 @@ std::string handshake_failure(ssl_st* ssl, const boost::system::error_code& ec)
 bool is_verification_failure(ssl_st* ssl)
 {
     return ssl != nullptr && ::SSL_get_verify_result(ssl) != X509_V_OK;
+}
+
+bool is_untrusted_issuer(ssl_st* ssl)
+{
+    if (ssl == nullptr)
+        return false;
+    switch (::SSL_get_verify_result(ssl)) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        return true;
+    default:
+        return false;
+    }
 }
 
 } // namespace secrun::https::tls

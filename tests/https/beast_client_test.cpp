@@ -1,6 +1,7 @@
 // The real HTTPS client against loopback TLS servers and a CONNECT proxy in
 // this process (tests/https/mini_server.hpp), with a CA generated at start-up.
 #include "https/beast_client.hpp"
+#include "https/tls.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <optional>
 #include <sstream>
@@ -144,6 +146,24 @@ BOOST_AUTO_TEST_CASE(trusts_the_test_ca_given_as_ssl_cert_file)
     BOOST_TEST(res->status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(trusts_a_hashed_ssl_cert_dir)
+{
+    ClientOptions o = options();
+    o.ca_file.clear();
+    auto client = make_client(ioc, o, env({{"SSL_CERT_DIR", "/nonexistent:" + test_pki().ca_dir()}}));
+    auto bad = send(*client, get());
+    BOOST_TEST_REQUIRE(bad.has_error());
+    BOOST_TEST((bad.error().code == Errc::config));
+    BOOST_TEST(bad.error().message ==
+               "SSL_CERT_DIR '/nonexistent': cannot load CA certificates: No such file or "
+               "directory");
+
+    auto good_client = make_client(ioc, o, env({{"SSL_CERT_DIR", test_pki().ca_dir()}}));
+    auto res = send(*good_client, get());
+    BOOST_TEST_REQUIRE(res.has_value(), (res ? "" : res.error().message));
+    BOOST_TEST(res->status == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(sends_a_body_with_its_length)
 {
     auto client = make_client(ioc, options(), EnvMap{});
@@ -172,6 +192,13 @@ BOOST_AUTO_TEST_CASE(rejects_a_server_whose_ca_is_not_trusted)
                    " failed: certificate verify failed (self-signed certificate in certificate "
                    "chain)");
     BOOST_TEST(client->stats().retries == 0u);
+    BOOST_TEST(client->stats().handshakes == 0u);
+    // Where the system CA directory is hashed (Debian), the first handshake
+    // trusts it alone, then one more is tried with the whole system bundle.
+    const auto system = secrun::https::tls::make_context(
+        secrun::https::tls::TrustSettings::from(EnvMap{}, ""));
+    BOOST_TEST_REQUIRE(system.has_value());
+    BOOST_TEST(client->stats().connections == (system->bundle_skipped ? 2u : 1u));
     BOOST_TEST(server.requests().empty());
 }
 
@@ -595,6 +622,20 @@ BOOST_AUTO_TEST_CASE(refuses_header_injection)
     auto res = send(*client, std::move(r));
     BOOST_TEST_REQUIRE(res.has_error());
     BOOST_TEST(res.error().message == "invalid header 'X-Token' in a request to " + origin());
+
+    Request bad_method = get();
+    bad_method.method = "GET / HTTP/1.1\r\nX:";
+    auto m = send(*client, std::move(bad_method));
+    BOOST_TEST_REQUIRE(m.has_error());
+    BOOST_TEST(m.error().message ==
+               "invalid method 'GET / HTTP/1.1\\x0d\\x0aX:' in a request to " + origin());
+
+    Request bad_target = get();
+    bad_target.url.target = "/v1/a b";
+    auto t = send(*client, std::move(bad_target));
+    BOOST_TEST_REQUIRE(t.has_error());
+    BOOST_TEST(t.error().message == "invalid request target (it must be percent-encoded ASCII) "
+                                    "in a request to " + origin());
     BOOST_TEST(server.connections() == 0u);
 }
 

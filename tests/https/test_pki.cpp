@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -80,6 +81,15 @@ Cert make_cert(const char* common_name, EVP_PKEY* subject_key, X509* issuer, EVP
     return cert;
 }
 
+void write_pem(const std::string& path, X509* cert)
+{
+    BIO* out = BIO_new_file(path.c_str(), "w");
+    check(out != nullptr, "BIO_new_file");
+    const bool written = PEM_write_bio_X509(out, cert) == 1;
+    BIO_free(out);
+    check(written, "PEM_write_bio_X509");
+}
+
 } // namespace
 
 struct TestPki::Impl {
@@ -100,11 +110,12 @@ TestPki::TestPki() : impl_(std::make_unique<Impl>())
     check(::mkdtemp(pattern.data()) != nullptr, "mkdtemp");
     dir_ = pattern;
     ca_file_ = dir_ + "/ca.pem";
-    BIO* out = BIO_new_file(ca_file_.c_str(), "w");
-    check(out != nullptr, "BIO_new_file");
-    const bool written = PEM_write_bio_X509(out, impl_->ca.get()) == 1;
-    BIO_free(out);
-    check(written, "PEM_write_bio_X509");
+    write_pem(ca_file_, impl_->ca.get());
+    ca_dir_ = dir_ + "/certs";
+    std::filesystem::create_directory(ca_dir_);
+    char hashed[16];
+    std::snprintf(hashed, sizeof hashed, "%08lx.0", X509_subject_name_hash(impl_->ca.get()));
+    write_pem(ca_dir_ + "/" + hashed, impl_->ca.get());
 }
 
 TestPki::~TestPki()

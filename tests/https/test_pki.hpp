@@ -25,6 +25,8 @@ public:
 
     // PEM file holding the CA certificate.
     [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
+    // A hashed directory (c_rehash layout: <subject hash>.0) holding the CA.
+    [[nodiscard]] const std::string& ca_dir() const { return ca_dir_; }
     // A TLS server context presenting `leaf` followed by the CA (the chain).
     [[nodiscard]] std::shared_ptr<boost::asio::ssl::context> server_context(Leaf leaf) const;
 
@@ -33,6 +35,7 @@ private:
     std::unique_ptr<Impl> impl_;
     std::string dir_;
     std::string ca_file_;
+    std::string ca_dir_;
 };
 
 // One PKI for the whole test run (key generation costs a few milliseconds).
