@@ -83,7 +83,8 @@ BOOST_FIXTURE_TEST_CASE(a_manifest_injects_only_its_names, DopplerFixture)
     BOOST_TEST(vars["DB_PASSWORD"] == "json-s3cr3t-Pw77");
     BOOST_TEST(vars.count("SENTRY_DSN") == 0u);
     BOOST_TEST(vars["LOG_LEVEL"] == "info");
-    for (const char* absent : {"DB_URL", "DB_JSON", "DD_API_KEY", "TRICKY", "K01", "DOPPLER_CONFIG"})
+    for (const char* absent :
+         {"DB_URL", "DB_JSON", "DD_API_KEY", "TRICKY", "K01", "DOPPLER_CONFIG"})
         BOOST_TEST(vars.count(absent) == 0u, absent << " was injected");
     BOOST_TEST(cloud.requests("GET", download_path) == 1u);
 }

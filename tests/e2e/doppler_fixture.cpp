@@ -10,11 +10,13 @@
 #include <iterator>
 #include <sstream>
 
-namespace secrun::e2e::doppler {
+namespace secrun::e2e::doppler
+{
 
 using testing::FakeCloudProcess;
 
-namespace {
+namespace
+{
 
 const std::string doppler_vendor = R"("vendors": {"doppler": {
     "projects": {"muse": {

@@ -18,7 +18,8 @@
 #include <string_view>
 #include <vector>
 
-namespace secrun::e2e::doppler {
+namespace secrun::e2e::doppler
+{
 
 // As the seed document (shared/seed/secrets-management-setup.md) configures
 // Doppler: DOPPLER_TOKEN (a service token), DOPPLER_PROJECT, SECRETS_BACKEND.

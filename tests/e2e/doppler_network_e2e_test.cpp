@@ -22,8 +22,7 @@ BOOST_AUTO_TEST_SUITE(doppler_e2e)
 
 // ---- TLS ----------------------------------------------------------------
 
-BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reason,
-                        DopplerFixture)
+BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reason, DopplerFixture)
 {
     struct Case {
         std::string cert;
@@ -44,7 +43,8 @@ BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reas
         {
             FakeCloudProcess cloud({.scenario = scenario(), .cert = c.cert});
             configure(cloud);
-            const std::string origin = c.localhost ? cloud.https_localhost_url() : cloud.https_url();
+            const std::string origin =
+                c.localhost ? cloud.https_localhost_url() : cloud.https_url();
             env.set("DOPPLER_API_HOST", origin);
             if (!c.trust_test_ca)
                 env.erase("SSL_CERT_FILE");
@@ -60,7 +60,8 @@ BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reas
             BOOST_TEST(cloud.wait_for([handshakes](const boost::json::object& s) {
                 return s.at("tls_handshake_failures").to_number<int>() >= handshakes;
             }));
-            BOOST_TEST(cloud.counter("tls_handshake_failures") == static_cast<unsigned>(handshakes));
+            BOOST_TEST(cloud.counter("tls_handshake_failures") ==
+                       static_cast<unsigned>(handshakes));
             BOOST_TEST(cloud.counter("tls_handshakes") == 0u);
             BOOST_TEST(cloud.counter("connections.https") == static_cast<unsigned>(handshakes));
             BOOST_TEST(cloud.counter("requests_total") == 0u);
@@ -72,8 +73,11 @@ BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reas
 
 BOOST_FIXTURE_TEST_CASE(two_server_errors_then_success_with_the_retries_logged, DopplerFixture)
 {
-    FakeCloudProcess cloud({.scenario = scenario({download_fault(R"("action": "status",
-        "status": 500, "body": {"messages": ["Internal error"], "success": false})", 2)})});
+    const std::string server_error = download_fault(
+        R"("action": "status", "status": 500,
+            "body": {"messages": ["Internal error"], "success": false})",
+        2);
+    FakeCloudProcess cloud({.scenario = scenario({server_error})});
     configure(cloud);
     Run r = run_child({"-v"});
     child_env(r);
@@ -91,8 +95,8 @@ BOOST_FIXTURE_TEST_CASE(two_server_errors_then_success_with_the_retries_logged, 
     BOOST_TEST(retry_delay_ms(lines[0]) < 200);
     BOOST_TEST(retry_delay_ms(lines[1]) >= 0);
     BOOST_TEST(retry_delay_ms(lines[1]) < 400);
-    BOOST_TEST(lines[2] == "secrun: info: resolved 17 variables; starting '" +
-                               helper("print_env") + "'");
+    BOOST_TEST(lines[2] ==
+               "secrun: info: resolved 17 variables; starting '" + helper("print_env") + "'");
     BOOST_TEST(cloud.requests("GET", download_path) == 3u);
     BOOST_TEST(cloud.counter("faults_applied") == 2u);
     BOOST_TEST(cloud.counter("vendor.doppler.downloads") == 1u);
@@ -102,9 +106,10 @@ BOOST_FIXTURE_TEST_CASE(two_server_errors_then_success_with_the_retries_logged, 
 
 BOOST_FIXTURE_TEST_CASE(a_429_waits_for_retry_after, DopplerFixture)
 {
-    FakeCloudProcess cloud({.scenario = scenario({download_fault(R"("action": "status",
-        "status": 429, "headers": {"Retry-After": "1"},
-        "body": {"messages": ["Too many requests"], "success": false})")})});
+    const std::string throttled = download_fault(
+        R"("action": "status", "status": 429, "headers": {"Retry-After": "1"},
+            "body": {"messages": ["Too many requests"], "success": false})");
+    FakeCloudProcess cloud({.scenario = scenario({throttled})});
     configure(cloud);
     const auto start = Clock::now();
     Run r = run_child({"-v"});
@@ -134,9 +139,9 @@ BOOST_FIXTURE_TEST_CASE(a_stall_is_cut_off_by_the_timeout, DopplerFixture)
 
 BOOST_FIXTURE_TEST_CASE(oversized_and_invalid_bodies_are_rejected_not_retried, DopplerFixture)
 {
-    FakeCloudProcess cloud({.scenario = scenario(
-                                {download_fault(R"("action": "oversize", "size": 2097152)"),
-                                 download_fault(R"("action": "invalid_json")")})});
+    FakeCloudProcess cloud(
+        {.scenario = scenario({download_fault(R"("action": "oversize", "size": 2097152)"),
+                               download_fault(R"("action": "invalid_json")")})});
     configure(cloud);
 
     Run big = run_child({"--retries", "2"});
@@ -165,8 +170,8 @@ BOOST_FIXTURE_TEST_CASE(a_reset_and_a_truncated_body_are_retried, DopplerFixture
     configure(cloud);
     Run r = run_child({"-v"});
     child_env(r);
-    const std::string retrying = "secrun: info: retrying GET " + cloud.https_url() +
-                                 std::string(download_path);
+    const std::string retrying =
+        "secrun: info: retrying GET " + cloud.https_url() + std::string(download_path);
     const auto lines = lines_of(r.err);
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_TEST_REQUIRE(lines.size() == 3u);
@@ -181,8 +186,8 @@ BOOST_FIXTURE_TEST_CASE(a_reset_and_a_truncated_body_are_retried, DopplerFixture
     BOOST_TEST(cloud.counter("tls_handshakes") == 3u); // neither connection could be kept
 
     // With no retries left, a truncated body is an error that says so.
-    FakeCloudProcess truncating({.scenario = scenario(
-                                     {download_fault(R"("action": "truncate")")})});
+    FakeCloudProcess truncating(
+        {.scenario = scenario({download_fault(R"("action": "truncate")")})});
     configure(truncating);
     Run cut = run_child({"--retries", "0"});
     expect_not_started(cut);
@@ -208,8 +213,7 @@ BOOST_FIXTURE_TEST_CASE(a_mixed_run_shares_the_per_host_connections, DopplerFixt
     for (const bool one_connection : {false, true}) {
         BOOST_TEST_CONTEXT((one_connection ? "--concurrency 1" : "default concurrency"))
         {
-            FakeCloudProcess cloud(
-                {.scenario = scenario({aws_answer}, R"("latency_ms": 300)")});
+            FakeCloudProcess cloud({.scenario = scenario({aws_answer}, R"("latency_ms": 300)")});
             configure(cloud);
             env.set("AWS_ENDPOINT_URL_SECRETS_MANAGER", cloud.https_url());
             env.set("AWS_REGION", "eu-west-1");
@@ -243,8 +247,8 @@ BOOST_FIXTURE_TEST_CASE(a_mixed_run_shares_the_per_host_connections, DopplerFixt
 // request to such a name can only arrive through the proxy.
 BOOST_FIXTURE_TEST_CASE(https_proxy_tunnels_with_basic_auth_from_its_url, DopplerFixture)
 {
-    FakeCloudProcess cloud({.scenario = scenario(
-                                {}, R"("proxy": {"basic_auth": "e2e-user:pr0xy-pa55@e2e"})")});
+    FakeCloudProcess cloud(
+        {.scenario = scenario({}, R"("proxy": {"basic_auth": "e2e-user:pr0xy-pa55@e2e"})")});
     configure(cloud);
     const std::string origin = cloud.https_proxied_url("doppler");
     env.set("DOPPLER_API_HOST", origin);
@@ -268,9 +272,9 @@ BOOST_FIXTURE_TEST_CASE(https_proxy_tunnels_with_basic_auth_from_its_url, Dopple
     env.set("HTTPS_PROXY", "http://e2e-user:wrong-pr0xy-pa55@" + proxy_host);
     Run denied = run_child({"--retries", "2"});
     expect_not_started(denied);
-    BOOST_TEST(denied.err ==
-               whole_config_failure("Doppler: proxy CONNECT to " + origin + " via http://" + proxy_host +
-                                    " failed: HTTP 407 Proxy Authentication Required"));
+    BOOST_TEST(denied.err == whole_config_failure(
+                                 "Doppler: proxy CONNECT to " + origin + " via http://" +
+                                 proxy_host + " failed: HTTP 407 Proxy Authentication Required"));
     BOOST_TEST(cloud.counter("proxy_auth_failures") == 1u);
     BOOST_TEST(cloud.counter("proxy_tunnels") == 2u);
 }

@@ -5,9 +5,11 @@
 // and counted as refused. Like a real proxy it resolves names its clients
 // cannot: any name under fake-cloud.test (the test CA's leaves carry
 // DNS:*.fake-cloud.test) is 127.0.0.1. Clients never use a proxy for loopback
-// addresses, so such a name is how a test sends a request through it. With "proxy": {"basic_auth": "user:pass"} in the
-// scenario, a CONNECT without matching Proxy-Authorization gets 407 with a
-// Proxy-Authenticate challenge.
+// addresses, so such a name is how a test sends a request through it.
+//
+// With "proxy": {"basic_auth": "user:pass"} in the scenario, a CONNECT
+// without matching Proxy-Authorization gets 407 with a Proxy-Authenticate
+// challenge.
 #include "fake_cloud_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
