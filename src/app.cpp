@@ -331,9 +331,17 @@ int run(int argc, const char* const* argv, const char* const* envp, const exec::
     }
     if (!outcome.errors.empty()) {
         report(outcome.errors);
-        log::error(str_cat("not starting ", util::quoted(options.command.front()), ": ",
-                           std::to_string(outcome.errors.size()), " of ",
-                           std::to_string(outcome.entries.size()), " variables failed"));
+        // One error may fail many variables (a backend that could not start),
+        // and without a manifest none may be named yet (the listing failed).
+        const auto failed = std::count_if(
+            outcome.entries.begin(), outcome.entries.end(),
+            [](const resolve::Resolution& r) { return r.status == resolve::Status::failed; });
+        const std::string why =
+            failed > 0 ? str_cat(std::to_string(failed), " of ",
+                                 std::to_string(outcome.entries.size()), " variables failed")
+                       : str_cat("the secrets of the ", options.backend,
+                                 " backend could not be fetched");
+        log::error(str_cat("not starting ", util::quoted(options.command.front()), ": ", why));
         return 125;
     }
     for (const auto& r : outcome.entries)

@@ -194,18 +194,25 @@ Result<Options> parse(int argc, const char* const* argv, const EnvMap& env,
 
     Options options;
     po::variables_map vm;
+    int verbose_flags = 0; // -v, -vv, -v -v, --verbose: each occurrence counts
     try {
         po::positional_options_description positional;
         positional.add("subcommand", 1);
         po::options_description all = desc;
         all.add_options()("subcommand", po::value<std::string>());
-        po::store(po::command_line_parser(split.own)
-                      .options(all)
-                      .positional(positional)
-                      .style(po::command_line_style::default_style &
-                             ~po::command_line_style::allow_guessing)
-                      .run(),
-                  vm);
+        const po::parsed_options parsed =
+            po::command_line_parser(split.own)
+                .options(all)
+                .positional(positional)
+                .style(po::command_line_style::default_style &
+                       ~po::command_line_style::allow_guessing)
+                .run();
+        // A zero-token option stores no value: its vector stays empty however
+        // often it is given, so the occurrences are counted here.
+        for (const auto& option : parsed.options)
+            if (option.string_key == "verbose")
+                ++verbose_flags;
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
         return Error(Errc::usage, str_cat(e.what(), " (see secrun --help)"));
@@ -343,8 +350,8 @@ Result<Options> parse(int argc, const char* const* argv, const EnvMap& env,
     else if (auto v = env.get_nonempty("SECRUN_CA_FILE"))
         options.ca_file = std::string(*v);
 
-    if (vm.count("verbose"))
-        options.verbosity = static_cast<int>(vm["verbose"].as<std::vector<bool>>().size());
+    if (verbose_flags > 0)
+        options.verbosity = verbose_flags;
     else if (vm["quiet"].as<bool>())
         options.verbosity = -1;
     else if (auto v = env.get_nonempty("SECRUN_LOG_LEVEL")) {
@@ -360,7 +367,7 @@ Result<Options> parse(int argc, const char* const* argv, const EnvMap& env,
             return Error(Errc::usage, str_cat("SECRUN_LOG_LEVEL: expected error, warn, info or debug, got ",
                                               util::quoted(*v)));
     }
-    if (vm["quiet"].as<bool>() && vm.count("verbose"))
+    if (vm["quiet"].as<bool>() && verbose_flags > 0)
         return Error(Errc::usage, "-q and -v contradict each other");
     return options;
 }

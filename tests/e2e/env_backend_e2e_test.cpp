@@ -320,6 +320,55 @@ BOOST_FIXTURE_TEST_CASE(usage_errors_are_125_with_one_line, EnvFixture)
     BOOST_TEST(contains(missing.err, "manifest no-such.manifest: No such file or directory"));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_backend_that_cannot_start_fails_every_variable_it_serves, EnvFixture)
+{
+    // No manifest: nothing is named yet, the listing itself failed.
+    Run listing = run({"-e", "absent.env", "--", "true"});
+    BOOST_TEST(listing.status == 125);
+    BOOST_TEST(listing.err == "secrun: error: env: absent.env: cannot open: No such file or "
+                              "directory\n"
+                              "secrun: error: not starting 'true': the secrets of the env backend "
+                              "could not be fetched\n");
+    // One error, reported once, fails both variables.
+    write("m.manifest", "A\nB\n");
+    Run named = run({"-m", "m.manifest", "-e", "absent.env", "--", "true"});
+    BOOST_TEST(named.status == 125);
+    BOOST_TEST(named.err == "secrun: error: env (needed by A, B): absent.env: cannot open: No such "
+                            "file or directory\n"
+                            "secrun: error: not starting 'true': 2 of 2 variables failed\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(verbose_flags_raise_the_log_level_once_per_v, EnvFixture)
+{
+    const std::string command = helper("exit_with");
+    std::string info = "secrun: info: resolved 0 variables; starting '";
+    info += command;
+    info += "'\n";
+    std::string debug = "secrun: debug: requests 0, connections 0, TLS handshakes 0, retries 0\n";
+    debug += info;
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{}, ""},
+        {{"-v"}, info},
+        {{"--verbose"}, info},
+        {{"-vv"}, debug},
+        {{"-v", "-v"}, debug},
+        {{"-v", "--verbose"}, debug},
+    };
+    for (const auto& [flags, expected] : cases) {
+        std::vector<std::string> args = flags;
+        args.insert(args.end(), {"--", command, "0"});
+        Run r = run(args);
+        BOOST_TEST_CONTEXT(flags.size() << " flag(s): " << (flags.empty() ? "" : flags.front()))
+        {
+            BOOST_TEST(r.status == 0);
+            BOOST_TEST(r.err == expected);
+        }
+    }
+    Run both = run({"-q", "-v", "--", command, "0"});
+    BOOST_TEST(both.status == 125);
+    BOOST_TEST(both.err == "secrun: error: -q and -v contradict each other\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(help_and_version, EnvFixture)
 {
     Run help = run({"--help"});

@@ -196,6 +196,11 @@ std::string FakeCloudProcess::http_url() const
     return "http://127.0.0.1:" + std::to_string(http_port_);
 }
 
+std::string FakeCloudProcess::https_proxied_url(std::string_view label) const
+{
+    return "https://" + std::string(label) + ".fake-cloud.test:" + std::to_string(https_port_);
+}
+
 std::string FakeCloudProcess::proxy_url() const
 {
     return "http://127.0.0.1:" + std::to_string(proxy_port_);

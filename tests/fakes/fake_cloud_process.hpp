@@ -53,6 +53,9 @@ public:
     [[nodiscard]] unsigned short proxy_port() const noexcept { return proxy_port_; }
     [[nodiscard]] std::string https_url() const;           // "https://127.0.0.1:PORT"
     [[nodiscard]] std::string https_localhost_url() const; // "https://localhost:PORT"
+    // "https://LABEL.fake-cloud.test:PORT": a name only the fake's proxy
+    // resolves (to 127.0.0.1), so requests to it must go through proxy_url().
+    [[nodiscard]] std::string https_proxied_url(std::string_view label = "api") const;
     [[nodiscard]] std::string http_url() const;            // "http://127.0.0.1:PORT"
     [[nodiscard]] std::string proxy_url() const;           // "http://127.0.0.1:PORT"
 

@@ -2,9 +2,14 @@
 //
 // It tunnels only to loopback targets (127.0.0.1, ::1, localhost): a test can
 // never reach the outside world through it. Other targets are answered 403
-// and counted as refused. With "proxy": {"basic_auth": "user:pass"} in the
-// scenario, a CONNECT without matching Proxy-Authorization gets 407 with a
-// Proxy-Authenticate challenge.
+// and counted as refused. Like a real proxy it resolves names its clients
+// cannot: any name under fake-cloud.test (the test CA's leaves carry
+// DNS:*.fake-cloud.test) is 127.0.0.1. Clients never use a proxy for loopback
+// addresses, so such a name is how a test sends a request through it.
+//
+// With "proxy": {"basic_auth": "user:pass"} in the scenario, a CONNECT
+// without matching Proxy-Authorization gets 407 with a Proxy-Authenticate
+// challenge.
 #include "fake_cloud_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 
 #include <array>
@@ -95,9 +101,21 @@ std::optional<Target> parse_target(std::string_view text)
     return t;
 }
 
+// True for "fake-cloud.test" and any name under it, in any letter case.
+bool is_fake_cloud_name(std::string_view host)
+{
+    constexpr std::string_view domain = "fake-cloud.test";
+    if (host.size() < domain.size())
+        return false;
+    const std::string_view tail = host.substr(host.size() - domain.size());
+    if (!beast::iequals(tail, domain))
+        return false;
+    return host.size() == domain.size() || host[host.size() - domain.size() - 1] == '.';
+}
+
 std::optional<net::ip::address> loopback_address(const std::string& host)
 {
-    if (host == "localhost")
+    if (host == "localhost" || is_fake_cloud_name(host))
         return net::ip::make_address("127.0.0.1");
     boost::system::error_code ec;
     const auto address = net::ip::make_address(host, ec);

@@ -207,6 +207,8 @@ BOOST_AUTO_TEST_CASE(leaves_verify_as_intended)
     BOOST_TEST(X509_check_ip_asc(leaf.get(), "::1", 0) == 1);
     BOOST_TEST(X509_check_host(leaf.get(), "localhost", 0, 0, nullptr) == 1);
     BOOST_TEST(X509_check_host(leaf.get(), "wrong.example", 0, 0, nullptr) == 0);
+    BOOST_TEST(X509_check_host(leaf.get(), "api.fake-cloud.test", 0, 0, nullptr) == 1);
+    BOOST_TEST(X509_check_host(leaf.get(), "fake-cloud.test", 0, 0, nullptr) == 0);
     Cert wrong = load_cert(dir / "wrong-host.pem");
     BOOST_TEST(X509_check_host(wrong.get(), "wrong.example", 0, 0, nullptr) == 1);
     BOOST_TEST(X509_check_ip_asc(wrong.get(), "127.0.0.1", 0) == 0);
@@ -564,6 +566,28 @@ BOOST_AUTO_TEST_CASE(proxy_requires_credentials_and_counts_tunnels)
     args.insert(args.end(), {"--proxy-user", "proxyuser:proxypass", "https://example.com/"});
     const auto outside = curl(args, false);
     BOOST_TEST(outside.exit_code == 56, outside.error); // CONNECT answered 403
+    BOOST_TEST(cloud.counter("proxy_refused") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(proxy_resolves_fake_cloud_test_names_to_the_fake)
+{
+    FakeCloudProcess cloud;
+    BOOST_TEST(cloud.https_proxied_url() ==
+               "https://api.fake-cloud.test:" + std::to_string(cloud.https_port()));
+    const auto r = curl({"--cacert", cloud.ca_file().string(), "--proxy", cloud.proxy_url(),
+                         cloud.https_proxied_url("doppler") + "/named"},
+                        false);
+    BOOST_TEST(r.exit_code == 0, r.error); // the certificate names *.fake-cloud.test
+    BOOST_TEST(r.status == 404u);
+    BOOST_TEST(cloud.counter("proxy_tunnels") == 1u);
+    BOOST_TEST(cloud.requests("GET", "/named") == 1u);
+
+    // Only names under fake-cloud.test: a look-alike is refused.
+    const auto other = curl({"--cacert", cloud.ca_file().string(), "--proxy", cloud.proxy_url(),
+                             "https://api.notfake-cloud.test:" +
+                                 std::to_string(cloud.https_port()) + "/named"},
+                            false);
+    BOOST_TEST(other.exit_code == 56, other.error); // CONNECT answered 403
     BOOST_TEST(cloud.counter("proxy_refused") == 1u);
 }
 

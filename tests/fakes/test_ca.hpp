@@ -5,7 +5,8 @@
 //
 //   ca.pem, ca-key.pem                  the test CA (EC P-256, CA:TRUE, 10 years)
 //   leaf.pem, leaf-key.pem              signed by the CA; SANs IP:127.0.0.1, IP:::1,
-//                                       DNS:localhost; serverAuth
+//                                       DNS:localhost, DNS:*.fake-cloud.test (names
+//                                       only the fake's proxy resolves); serverAuth
 //   wrong-host.pem, wrong-host-key.pem  signed by the CA; SAN DNS:wrong.example only
 //   expired.pem, expired-key.pem        signed by the CA; the loopback SANs; expired
 //                                       yesterday (valid from 30 days ago)
