@@ -124,7 +124,7 @@ private:
         request.what = "Doppler download";
         Result<https::Response> sent = co_await http_.send(std::move(request));
         if (!sent)
-            co_return with_context(std::move(sent.error()), "Doppler");
+            co_return with_context(sent.error(), "Doppler");
         const https::Response& response = *sent;
         if (response.status != 200)
             co_return status_error(response);
@@ -207,7 +207,7 @@ Result<std::unique_ptr<Backend>> make_doppler_backend(Context& context)
     const std::string_view host = env.get_nonempty("DOPPLER_API_HOST").value_or(default_api_host);
     auto url = https::Url::parse(host);
     if (!url)
-        return with_context(std::move(url.error()), "DOPPLER_API_HOST");
+        return with_context(url.error(), "DOPPLER_API_HOST");
     if (url->scheme != "https")
         return Error(Errc::config, str_cat("DOPPLER_API_HOST: ", quoted(host), " is not https"));
     if (url->target.find('?') != std::string::npos)
