@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "exec/environment.hpp"
 #include "exec/file_writer.hpp"
+#include "exec/init.hpp"
 #include "https/beast_client.hpp"
 #include "log.hpp"
 #include "manifest/manifest.hpp"
@@ -386,9 +387,32 @@ int run(int argc, const char* const* argv, const char* const* envp, const exec::
 
     // 8. Become the command. Only returns on failure (126/127); then `files`
     //    removes what it wrote and every value is wiped on the way out.
-    Error failed = exec::exec_command(options.command, *environment, signals);
-    log::error(failed.message);
-    return exit_code_for(failed.code);
+    if (!options.init) {
+        Error failed = exec::exec_command(options.command, *environment, signals);
+        log::error(failed.message);
+        return exit_code_for(failed.code);
+    }
+
+    // 8'. --init: secrun stays behind as the command's parent for as long as
+    //     it runs, so it keeps no value. Every copy but `environment` is wiped
+    //     now (SecretString wipes itself when destroyed); run_as_init wipes
+    //     that one right after the fork.
+    vars.clear();
+    paths.clear();
+    for (auto& r : outcome.entries)
+        r.value.reset();
+    auto status = exec::run_as_init(options.command, std::move(*environment), signals);
+    // The command ran: its files stay, as they do after an exec. So they do
+    // after an internal error (fork or supervising failed), when the command
+    // may still be running. When nothing was started (not found, not
+    // executable), `files` removes them.
+    if (status || status.error().code == Errc::internal)
+        files.release();
+    if (!status) {
+        log::error(status.error().message);
+        return exit_code_for(status.error().code);
+    }
+    return *status;
 }
 
 } // namespace secrun::app

@@ -54,6 +54,25 @@ std::optional<std::vector<std::string>> split_command_line(std::string_view line
     return words;
 }
 
+Result<AwsCredentials> parse_credential_process_output(std::string_view out,
+                                                       std::chrono::system_clock::time_point now)
+{
+    const auto document = parse_json_wiped(out);
+    const auto* version = document && document->is_object() ? document->get_object().if_contains("Version")
+                                                             : nullptr;
+    if (version != nullptr && !(version->is_int64() && version->get_int64() == 1) &&
+        !(version->is_uint64() && version->get_uint64() == 1))
+        return Error(Errc::bad_response, "credential_process output: Version is not 1");
+    auto credentials = credentials_from_json(out, "SessionToken", "credential_process output");
+    if (!credentials)
+        return credentials.error();
+    if (version == nullptr)
+        return Error(Errc::bad_response, "credential_process output: no Version");
+    if (credentials->expiration && *credentials->expiration <= now)
+        return Error(Errc::auth, "credential_process output: the credentials have expired (Expiration is past)");
+    return credentials;
+}
+
 boost::asio::awaitable<Result<AwsCredentials>>
 run_credential_process(std::string command, EnvMap env, std::chrono::system_clock::time_point now)
 {
@@ -69,20 +88,7 @@ run_credential_process(std::string command, EnvMap env, std::chrono::system_cloc
     if (ran->exit_code != 0)
         co_return Error(Errc::auth, str_cat("credential_process exited with status ",
                                             std::to_string(ran->exit_code)));
-    const auto document = parse_json_wiped(ran->out);
-    const auto* version = document && document->is_object() ? document->get_object().if_contains("Version")
-                                                             : nullptr;
-    if (version != nullptr && !(version->is_int64() && version->get_int64() == 1) &&
-        !(version->is_uint64() && version->get_uint64() == 1))
-        co_return Error(Errc::bad_response, "credential_process output: Version is not 1");
-    auto credentials = credentials_from_json(ran->out, "SessionToken", "credential_process output");
-    if (!credentials)
-        co_return credentials.error();
-    if (version == nullptr)
-        co_return Error(Errc::bad_response, "credential_process output: no Version");
-    if (credentials->expiration && *credentials->expiration <= now)
-        co_return Error(Errc::auth, "credential_process output: the credentials have expired (Expiration is past)");
-    co_return credentials;
+    co_return parse_credential_process_output(ran->out, now);
 }
 
 } // namespace secrun::auth

@@ -26,6 +26,14 @@ namespace secrun::auth {
 inline constexpr std::chrono::milliseconds credential_process_timeout{30000};
 inline constexpr std::size_t credential_process_max_output = 64 * 1024;
 
+// Reads what a credential_process printed: {"Version": 1, "AccessKeyId",
+// "SecretAccessKey", "SessionToken"?, "Expiration"?}. Errors never quote the
+// output: "credential_process output: Version is not 1", "... no Version",
+// credentials_from_json's ("credential_process output: no SecretAccessKey"),
+// and expired credentials (Expiration not after `now`).
+[[nodiscard]] Result<AwsCredentials> parse_credential_process_output(std::string_view out,
+                                                                     std::chrono::system_clock::time_point now);
+
 // Runs `command` with `env` as its environment and reads its stdout:
 // {"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?,
 // "Expiration"?}. Errors: "credential_process exited with status 3" (the

@@ -73,7 +73,15 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
     const std::time_t utc = ::timegm(&tm);
     if (utc == static_cast<std::time_t>(-1))
         return std::nullopt;
-    return std::chrono::system_clock::from_time_t(utc - offset_seconds);
+    // system_clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
+    // A time outside would overflow (undefined behaviour), not just be wrong.
+    constexpr auto limit = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::duration::max())
+                               .count();
+    const auto seconds = static_cast<long long>(utc) - offset_seconds;
+    if (seconds >= limit || seconds <= -limit)
+        return std::nullopt;
+    return std::chrono::system_clock::from_time_t(static_cast<std::time_t>(seconds));
 }
 
 } // namespace secrun::auth

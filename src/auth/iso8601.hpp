@@ -9,7 +9,8 @@ namespace secrun::auth {
 
 // Parses "2014-10-24T23:00:23Z", with optional fractional seconds (dropped)
 // and a "Z", "+HH:MM" or "-HH:MM" zone (none means UTC). nullopt when the
-// text is anything else.
+// text is anything else, or a time system_clock cannot hold (before
+// 1677-09-22 or after 2262-04-10).
 [[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
 
 } // namespace secrun::auth

@@ -7,20 +7,30 @@
 #include <boost/json/storage_ptr.hpp>
 
 #include <array>
+#include <cstddef>
 #include <new>
 
 namespace secrun::auth {
 namespace {
 
+// Boost.JSON 1.81 may free a block with another alignment than it asked
+// for (its value_stack; ASan: new-delete-type-mismatch, found by
+// fuzz_aws_credentials_json), so ordinary alignments all use the plain
+// operator new/delete, which do not depend on it.
 class WipingResource final : public boost::json::memory_resource {
+    static constexpr std::size_t plain = alignof(std::max_align_t);
+
     void* do_allocate(std::size_t bytes, std::size_t align) override
     {
-        return ::operator new(bytes, std::align_val_t(align));
+        return align <= plain ? ::operator new(bytes) : ::operator new(bytes, std::align_val_t(align));
     }
     void do_deallocate(void* p, std::size_t bytes, std::size_t align) override
     {
         cleanse(p, bytes);
-        ::operator delete(p, std::align_val_t(align));
+        if (align <= plain)
+            ::operator delete(p);
+        else
+            ::operator delete(p, std::align_val_t(align));
     }
     bool do_is_equal(const boost::json::memory_resource& other) const noexcept override
     {

@@ -6,10 +6,8 @@
 #include "auth/aws_errors.hpp"
 #include "auth/aws_metadata.hpp"
 #include "auth/sigv4.hpp"
-#include "auth/wiped_json.hpp"
 #include "backends/aws_secrets_protocol.hpp"
 #include "log.hpp"
-#include "util/encoding.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -37,27 +35,6 @@ bool is_denial(std::string_view code)
 bool batchable(const SecretId& id)
 {
     return id.version.empty() && (id.stage.empty() || id.stage == "AWSCURRENT");
-}
-
-// A value entry (GetSecretValue answer or a SecretValues element) -> Fetched.
-Result<Fetched> fetched_from(std::string_view key, const json::object& entry)
-{
-    Fetched out;
-    if (const auto text = auth::json_string(entry, "SecretString")) {
-        out.value = SecretString(*text);
-    } else if (const auto binary = auth::json_string(entry, "SecretBinary")) {
-        auto bytes = util::base64_decode(*binary);
-        if (!bytes)
-            return Error(Errc::bad_response,
-                         str_cat("secret ", util::quoted(key), ": SecretBinary is not valid base64"));
-        out.value = SecretString(std::move(*bytes));
-    } else {
-        return Error(Errc::bad_response, str_cat("secret ", util::quoted(key),
-                                                  ": the answer has neither SecretString nor SecretBinary"));
-    }
-    out.version = std::string(auth::json_string(entry, "VersionId").value_or(""));
-    out.source = std::string(auth::json_string(entry, "ARN").value_or(""));
-    return out;
 }
 
 class AwsSecretsBackend final : public Backend {
@@ -241,36 +218,12 @@ boost::asio::awaitable<Result<bool>> AwsSecretsBackend::batch_call(std::string r
             co_return with_context(aws::describe_error(error.code, error.message, response->status),
                                    "BatchGetSecretValue");
         }
-        const auto document = auth::parse_json_wiped(response->body);
-        if (!document || !document->is_object())
-            co_return Error(Errc::bad_response, "BatchGetSecretValue answered something that is not a JSON object");
-        const auto& object = document->get_object();
-        if (const auto* values = object.if_contains("SecretValues"); values && values->is_array()) {
-            for (const auto& entry : values->get_array()) {
-                if (!entry.is_object())
-                    continue;
-                const auto arn = auth::json_string(entry.get_object(), "ARN").value_or("");
-                const auto name = auth::json_string(entry.get_object(), "Name").value_or("");
-                for (const auto& key : keys)
-                    if (aws::answers(key, arn, name))
-                        prefetched_.insert_or_assign(key, fetched_from(key, entry.get_object()));
-            }
-        }
-        if (const auto* errors = object.if_contains("Errors"); errors && errors->is_array()) {
-            for (const auto& entry : errors->get_array()) {
-                if (!entry.is_object())
-                    continue;
-                const auto& e = entry.get_object();
-                const auto asked = auth::json_string(e, "SecretId").value_or("");
-                if (std::find(keys.begin(), keys.end(), asked) == keys.end())
-                    continue;
-                prefetched_.insert_or_assign(
-                    std::string(asked),
-                    aws::secret_error(asked, auth::one_line(auth::json_string(e, "ErrorCode").value_or(""), 100),
-                                      auth::one_line(auth::json_string(e, "Message").value_or("")), 400));
-            }
-        }
-        next_token = std::string(auth::json_string(object, "NextToken").value_or(""));
+        auto answer = aws::parse_batch_page(response->body, keys);
+        if (!answer)
+            co_return answer.error();
+        for (auto& [key, result] : answer->results)
+            prefetched_.insert_or_assign(key, std::move(result));
+        next_token = std::move(answer->next_token);
         if (next_token.empty())
             co_return true;
     }
@@ -308,11 +261,7 @@ boost::asio::awaitable<Result<Fetched>> AwsSecretsBackend::fetch(SecretId id)
         co_return response.error();
     if (response->status != 200)
         co_return aws::secret_error(id.key, *response);
-    const auto document = auth::parse_json_wiped(response->body);
-    if (!document || !document->is_object())
-        co_return Error(Errc::bad_response, str_cat("secret ", util::quoted(id.key),
-                                                    ": GetSecretValue answered something that is not a JSON object"));
-    co_return fetched_from(id.key, document->get_object());
+    co_return aws::parse_secret_value(id.key, response->body);
 }
 
 } // namespace

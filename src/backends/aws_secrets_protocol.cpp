@@ -2,8 +2,13 @@
 
 #include "auth/aws_endpoints.hpp"
 #include "auth/aws_errors.hpp"
+#include "auth/wiped_json.hpp"
+#include "util/encoding.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json/value.hpp>
+
+#include <algorithm>
 #include <array>
 
 namespace secrun::backends::aws {
@@ -40,6 +45,27 @@ constexpr std::array<CodeClass, 21> code_classes = {{
     {"InternalFailure", Errc::unavailable, "Secrets Manager failed"},
     {"ServiceUnavailable", Errc::unavailable, "Secrets Manager is unavailable"},
 }};
+
+// A value entry (GetSecretValue answer or a SecretValues element) -> Fetched.
+Result<Fetched> fetched_from(std::string_view key, const boost::json::object& entry)
+{
+    Fetched out;
+    if (const auto text = auth::json_string(entry, "SecretString")) {
+        out.value = SecretString(*text);
+    } else if (const auto binary = auth::json_string(entry, "SecretBinary")) {
+        auto bytes = util::base64_decode(*binary);
+        if (!bytes)
+            return Error(Errc::bad_response,
+                         str_cat("secret ", util::quoted(key), ": SecretBinary is not valid base64"));
+        out.value = SecretString(std::move(*bytes));
+    } else {
+        return Error(Errc::bad_response, str_cat("secret ", util::quoted(key),
+                                                  ": the answer has neither SecretString nor SecretBinary"));
+    }
+    out.version = std::string(auth::json_string(entry, "VersionId").value_or(""));
+    out.source = std::string(auth::json_string(entry, "ARN").value_or(""));
+    return out;
+}
 
 } // namespace
 
@@ -102,6 +128,51 @@ Error secret_error(std::string_view key, const https::Response& response)
 {
     const auth::AwsServiceError error = auth::parse_json_error(response);
     return secret_error(key, error.code, error.message, response.status);
+}
+
+Result<Fetched> parse_secret_value(std::string_view key, std::string_view body)
+{
+    const auto document = auth::parse_json_wiped(body);
+    if (!document || !document->is_object())
+        return Error(Errc::bad_response, str_cat("secret ", util::quoted(key),
+                                                  ": GetSecretValue answered something that is not a JSON object"));
+    return fetched_from(key, document->get_object());
+}
+
+Result<BatchPage> parse_batch_page(std::string_view body, const std::vector<std::string>& keys)
+{
+    const auto document = auth::parse_json_wiped(body);
+    if (!document || !document->is_object())
+        return Error(Errc::bad_response, "BatchGetSecretValue answered something that is not a JSON object");
+    const auto& object = document->get_object();
+    BatchPage page;
+    if (const auto* values = object.if_contains("SecretValues"); values && values->is_array()) {
+        for (const auto& entry : values->get_array()) {
+            if (!entry.is_object())
+                continue;
+            const auto arn = auth::json_string(entry.get_object(), "ARN").value_or("");
+            const auto name = auth::json_string(entry.get_object(), "Name").value_or("");
+            for (const auto& key : keys)
+                if (answers(key, arn, name))
+                    page.results.emplace_back(key, fetched_from(key, entry.get_object()));
+        }
+    }
+    if (const auto* errors = object.if_contains("Errors"); errors && errors->is_array()) {
+        for (const auto& entry : errors->get_array()) {
+            if (!entry.is_object())
+                continue;
+            const auto& e = entry.get_object();
+            const auto asked = auth::json_string(e, "SecretId").value_or("");
+            if (std::find(keys.begin(), keys.end(), asked) == keys.end())
+                continue;
+            page.results.emplace_back(
+                std::string(asked),
+                secret_error(asked, auth::one_line(auth::json_string(e, "ErrorCode").value_or(""), 100),
+                             auth::one_line(auth::json_string(e, "Message").value_or("")), 400));
+        }
+    }
+    page.next_token = std::string(auth::json_string(object, "NextToken").value_or(""));
+    return page;
 }
 
 } // namespace secrun::backends::aws

@@ -5,15 +5,11 @@
 // config (used in messages) and are not injected by fetch_all().
 #include "backends/doppler_backend.hpp"
 
+#include "backends/doppler_protocol.hpp"
 #include "https/client.hpp"
 #include "util/strings.hpp"
 
-#include <boost/json/parser.hpp>
-#include <boost/json/value.hpp>
-
 #include <cctype>
-#include <cstddef>
-#include <new>
 #include <optional>
 
 namespace secrun::backends
@@ -21,7 +17,6 @@ namespace secrun::backends
 namespace
 {
 
-namespace json = boost::json;
 using util::quoted;
 using util::str_cat;
 
@@ -29,8 +24,6 @@ constexpr std::string_view default_api_host = "https://api.doppler.com";
 constexpr std::string_view download_path = "/v3/configs/config/secrets/download";
 constexpr std::string_view metadata_keys[] = {"DOPPLER_PROJECT", "DOPPLER_CONFIG",
                                               "DOPPLER_ENVIRONMENT"};
-// Server messages are quoted in errors; this bounds what a server can make us print.
-constexpr std::size_t max_server_message = 300;
 
 bool is_metadata_key(std::string_view name)
 {
@@ -43,18 +36,6 @@ bool is_metadata_key(std::string_view name)
 bool is_service_token(std::string_view token)
 {
     return token.rfind("dp.st.", 0) == 0;
-}
-
-// Project and config names as Doppler allows them (letters, digits, - and _),
-// short enough for a message; anything else from a server is not echoed.
-bool is_plain_name(std::string_view name)
-{
-    if (name.empty() || name.size() > 100)
-        return false;
-    for (char c : name)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-            return false;
-    return true;
 }
 
 // Percent-encodes everything but RFC 3986 unreserved characters.
@@ -74,33 +55,6 @@ std::string query_encode(std::string_view text)
     }
     return out;
 }
-
-// The parsed download holds secret values: every block the parser and the
-// value free is wiped first. Boost.JSON 1.81 may free a block with another
-// alignment than it asked for (ASan: new-delete-type-mismatch), so ordinary
-// alignments all use the plain operator new/delete.
-class WipingResource final : public json::memory_resource
-{
-    static constexpr std::size_t plain = alignof(std::max_align_t);
-
-    void* do_allocate(std::size_t bytes, std::size_t align) override
-    {
-        return align <= plain ? ::operator new(bytes)
-                              : ::operator new(bytes, std::align_val_t(align));
-    }
-    void do_deallocate(void* p, std::size_t bytes, std::size_t align) override
-    {
-        cleanse(p, bytes);
-        if (align <= plain)
-            ::operator delete(p);
-        else
-            ::operator delete(p, std::align_val_t(align));
-    }
-    bool do_is_equal(const json::memory_resource& other) const noexcept override
-    {
-        return this == &other;
-    }
-};
 
 class DopplerBackend final : public Backend
 {
@@ -170,7 +124,7 @@ private:
         request.what = "Doppler download";
         Result<https::Response> sent = co_await http_.send(std::move(request));
         if (!sent)
-            co_return with_context(std::move(sent.error()), "Doppler");
+            co_return with_context(sent.error(), "Doppler");
         const https::Response& response = *sent;
         if (response.status != 200)
             co_return status_error(response);
@@ -180,7 +134,7 @@ private:
     Error status_error(const https::Response& response) const
     {
         const std::string code = std::to_string(response.status);
-        const std::string details = server_messages(response.body);
+        const std::string details = doppler::server_messages(response.body, token_);
         const std::string http = str_cat("(HTTP ", code, details.empty() ? "" : ": ", details, ")");
         switch (response.status) {
         case 401:
@@ -202,76 +156,16 @@ private:
         return {Errc::bad_response, str_cat("Doppler answered HTTP ", code, " for ", where_)};
     }
 
-    // Doppler's {"messages":[...],"success":false}, joined, cleaned and bounded.
-    std::string server_messages(std::string_view body) const
-    {
-        boost::system::error_code ec;
-        json::parser parser;
-        parser.write(body.data(), body.size(), ec);
-        if (ec)
-            return {};
-        const json::value value = parser.release();
-        const json::value* messages =
-            value.is_object() ? value.get_object().if_contains("messages") : nullptr;
-        if (!messages || !messages->is_array())
-            return {};
-        std::string joined;
-        for (const json::value& m : messages->get_array()) {
-            if (!m.is_string())
-                continue;
-            if (!joined.empty())
-                joined += "; ";
-            joined += std::string_view(m.get_string());
-        }
-        // A server echoing the credential must not put it into our output.
-        for (auto at = joined.find(token_); !token_.empty() && at != std::string::npos;
-             at = joined.find(token_))
-            joined.replace(at, token_.size(), "[token]");
-        for (char& c : joined)
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-                c = ' ';
-        if (joined.size() > max_server_message)
-            joined = str_cat(std::string_view(joined).substr(0, max_server_message), "...");
-        return joined;
-    }
-
+    // Takes the download; a service token's download names its config: say
+    // which in messages.
     Result<void> parse_download(std::string_view body)
     {
-        WipingResource wiping;
-        boost::system::error_code ec;
-        json::value value;
-        {
-            json::parser parser{json::storage_ptr(&wiping)}; // its scratch space is wiped too
-            parser.reset(json::storage_ptr(&wiping));
-            parser.write(body.data(), body.size(), ec);
-            if (!ec)
-                value = parser.release();
-        }
-        if (ec)
-            return Error(Errc::bad_response, str_cat("Doppler returned invalid JSON for ", where_,
-                                                     " (", ec.message(), ")"));
-        if (!value.is_object())
-            return Error(Errc::bad_response,
-                         str_cat("Doppler returned JSON that is not an object for ", where_));
-        SecretMap secrets;
-        std::string project;
-        std::string config;
-        for (const auto& entry : value.get_object()) {
-            if (!entry.value().is_string())
-                return Error(Errc::bad_response,
-                             str_cat("Doppler returned a value that is not a string for ",
-                                     quoted(entry.key()), " in ", where_));
-            const std::string_view text = entry.value().get_string();
-            if (entry.key() == "DOPPLER_PROJECT")
-                project = text;
-            else if (entry.key() == "DOPPLER_CONFIG")
-                config = text;
-            secrets.insert_or_assign(std::string(entry.key()), SecretString(text));
-        }
-        // A service token's download names its config: say which in messages.
-        if (is_plain_name(project) && is_plain_name(config))
-            where_ = str_cat(project, "/", config);
-        secrets_ = std::move(secrets);
+        auto download = doppler::parse_download(body, where_);
+        if (!download)
+            return download.error();
+        if (doppler::is_plain_name(download->project) && doppler::is_plain_name(download->config))
+            where_ = str_cat(download->project, "/", download->config);
+        secrets_ = std::move(download->secrets);
         return {};
     }
 
@@ -313,7 +207,7 @@ Result<std::unique_ptr<Backend>> make_doppler_backend(Context& context)
     const std::string_view host = env.get_nonempty("DOPPLER_API_HOST").value_or(default_api_host);
     auto url = https::Url::parse(host);
     if (!url)
-        return with_context(std::move(url.error()), "DOPPLER_API_HOST");
+        return with_context(url.error(), "DOPPLER_API_HOST");
     if (url->scheme != "https")
         return Error(Errc::config, str_cat("DOPPLER_API_HOST: ", quoted(host), " is not https"));
     if (url->target.find('?') != std::string::npos)

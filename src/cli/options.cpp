@@ -33,6 +33,8 @@ po::options_description describe()
          "do not resolve inherited variables whose value is a reference (NAME=aws_secrets://...)")
         ("scrub-credentials", po::bool_switch(),
          "remove from the command's environment the credentials secrun used (DOPPLER_TOKEN, AZURE_CLIENT_SECRET, AWS keys, ...)")
+        ("init", po::bool_switch(),
+         "stay as the command's parent (for PID 1 in a container): forward signals, reap zombies, exit with its status")
         ("timeout,t", po::value<std::string>()->value_name("DURATION"),
          "overall deadline for resolving, e.g. 30s, 500ms, 2m [SECRUN_TIMEOUT; default 30s]")
         ("connect-timeout", po::value<std::string>()->value_name("DURATION"),
@@ -181,8 +183,8 @@ std::string help_text()
            "Network: HTTPS_PROXY / NO_PROXY, SSL_CERT_FILE / SSL_CERT_DIR.\n\n"
            "Manifest lines: NAME [= [backend://]key[?version=ID|stage=LABEL][#json.field]] [optional]\n"
            "                [default=VALUE] [file[=PATH]]\n"
-           "Exit status: the command's own; 125 when secrun fails, 126 when COMMAND cannot be\n"
-           "executed, 127 when it is not found.\n";
+           "Exit status: the command's own (with --init, 128+N when signal N killed it); 125 when\n"
+           "secrun fails, 126 when COMMAND cannot be executed, 127 when it is not found.\n";
     return out.str();
 }
 
@@ -288,6 +290,7 @@ Result<Options> parse(int argc, const char* const* argv, const EnvMap& env,
     options.env_references = !vm["no-env-references"].as<bool>();
     options.scrub_credentials = vm["scrub-credentials"].as<bool>();
     options.aws_batch = vm["aws-batch"].as<bool>();
+    options.init = vm["init"].as<bool>();
 
     const auto duration = [&](const char* flag, const char* variable,
                               std::chrono::milliseconds& into) -> Result<void> {

@@ -23,6 +23,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <optional>
@@ -213,6 +214,88 @@ void wipe(Buffer& buffer)
     cleanse(space.data(), space.size());
 }
 
+// How every response is read (send() and read_response()): Beast's parser
+// with our header and body limits; a response to HEAD has no body.
+using ResponseParser = http::response_parser<Body, WipingAllocator<char>>;
+
+void limit(ResponseParser& parser, std::size_t body_limit, bool head)
+{
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    if (head)
+        parser.skip(true);
+}
+
+// Why reading a response failed (a timeout is the caller's to report):
+// limits and malformed responses are final, a closed connection is worth
+// another attempt, and stale when nothing of the response had come.
+Failure read_failure(const error_code& ec, bool got_some, std::size_t body_limit,
+                     std::string_view origin)
+{
+    if (ec == http::error::body_limit)
+        return {Error(Errc::bad_response,
+                      str_cat("response from ", origin, " is larger than ", format_size(body_limit)))};
+    if (ec == http::error::header_limit)
+        return {Error(Errc::bad_response, str_cat("response headers from ", origin,
+                                                  " are larger than ", format_size(header_limit)))};
+    if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+        return {Error(Errc::bad_response, str_cat("receive from ", origin,
+                                                  " failed: malformed response (", ec.message(), ")"))};
+    const bool closed = is_closed(ec);
+    const std::string why =
+        closed && got_some
+            ? std::string("the server closed the connection in the middle of the response")
+            : describe(ec);
+    return {Error(Errc::network, str_cat("receive from ", origin, " failed: ", why)), true,
+            closed && !got_some};
+}
+
+Response to_response(const ResponseParser::value_type& message)
+{
+    Response response;
+    response.status = message.result_int();
+    for (const auto& field : message)
+        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    response.body.assign(message.body().data(), message.body().size());
+    return response;
+}
+
+// A SyncReadStream over bytes in memory: at most `chunk` bytes per read,
+// then end of file (read_response()).
+class MemoryStream {
+public:
+    MemoryStream(std::string_view bytes, std::size_t chunk) : rest_(bytes), chunk_(chunk) {}
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec)
+    {
+        if (rest_.empty()) {
+            ec = asio::error::eof;
+            return 0;
+        }
+        ec = {};
+        const std::size_t n = asio::buffer_copy(
+            buffers, asio::buffer(rest_.data(), std::min(rest_.size(), chunk_)));
+        rest_.remove_prefix(n);
+        return n;
+    }
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers)
+    {
+        error_code ec;
+        const std::size_t n = read_some(buffers, ec);
+        if (ec)
+            throw boost::system::system_error(ec);
+        return n;
+    }
+
+private:
+    std::string_view rest_;
+    std::size_t chunk_;
+};
+
 // One kept-alive connection: TLS (https) or plain TCP (loopback/metadata http).
 struct Connection {
     std::unique_ptr<TlsStream> tls;
@@ -246,46 +329,20 @@ asio::awaitable<Step<Exchange>> exchange(Stream& stream, Connection& conn,
                           true, is_closed(write_ec)};
     }
 
-    http::response_parser<Body, WipingAllocator<char>> parser;
-    parser.header_limit(header_limit);
-    parser.body_limit(body_limit);
-    if (request.method() == http::verb::head)
-        parser.skip(true);
+    ResponseParser parser;
+    limit(parser, body_limit, request.method() == http::verb::head);
     const auto [read_ec, read] =
         co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(use_awaitable));
     if (read_ec) {
         wipe(conn.buffer);
-        if (read_ec == http::error::body_limit)
-            co_return Failure{Error(Errc::bad_response, str_cat("response from ", origin,
-                                                                " is larger than ",
-                                                                format_size(body_limit)))};
-        if (read_ec == http::error::header_limit)
-            co_return Failure{Error(Errc::bad_response,
-                                    str_cat("response headers from ", origin, " are larger than ",
-                                            format_size(header_limit)))};
         if (read_ec == beast::error::timeout)
             co_return timeout_failure(str_cat("receive from ", origin), bound);
-        if (read_ec.category() == http::make_error_code(http::error::bad_version).category() &&
-            read_ec != http::error::end_of_stream && read_ec != http::error::partial_message)
-            co_return Failure{Error(Errc::bad_response, str_cat("receive from ", origin,
-                                                                " failed: malformed response (",
-                                                                read_ec.message(), ")"))};
-        const bool closed = is_closed(read_ec);
-        const std::string why =
-            closed && parser.got_some()
-                ? std::string("the server closed the connection in the middle of the response")
-                : describe(read_ec);
-        co_return Failure{Error(Errc::network, str_cat("receive from ", origin, " failed: ", why)),
-                          true, closed && !parser.got_some()};
+        co_return read_failure(read_ec, parser.got_some(), body_limit, origin);
     }
 
     auto& message = parser.get();
     Exchange out;
-    out.response.status = message.result_int();
-    for (const auto& field : message)
-        out.response.headers.emplace_back(std::string(field.name_string()),
-                                          std::string(field.value()));
-    out.response.body.assign(message.body().data(), message.body().size());
+    out.response = to_response(message);
     out.reusable = message.keep_alive() && !parser.need_eof() && conn.buffer.size() == 0;
     wipe(conn.buffer);
     conn.tcp().expires_never();
@@ -753,6 +810,24 @@ std::unique_ptr<Client> make_client(asio::io_context& ioc, ClientOptions options
                                     const EnvMap& env)
 {
     return std::make_unique<BeastClient>(ioc, std::move(options), env);
+}
+
+Result<Response> read_response(std::string_view bytes, std::size_t body_limit,
+                               std::string_view origin, std::size_t chunk)
+{
+    MemoryStream stream(bytes, chunk == 0 ? bytes.size() : chunk);
+    Buffer buffer;
+    ResponseParser parser;
+    limit(parser, body_limit, false);
+    error_code ec;
+    http::read(stream, buffer, parser, ec);
+    if (ec) {
+        wipe(buffer);
+        return read_failure(ec, parser.got_some(), body_limit, origin).error;
+    }
+    Response response = to_response(parser.get());
+    wipe(buffer);
+    return response;
 }
 
 } // namespace secrun::https

@@ -5,7 +5,9 @@
 #include "env_map.hpp"
 #include "https/client.hpp"
 
+#include <cstddef>
 #include <memory>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -43,5 +45,15 @@ namespace secrun::https {
 /// suspended when `ioc` is destroyed is destroyed with it safely.
 [[nodiscard]] std::unique_ptr<Client> make_client(boost::asio::io_context& ioc,
                                                   ClientOptions options, const EnvMap& env);
+
+/// Reads one HTTP/1.1 response from `bytes` as send() reads one from a
+/// connection that closes after them: the same Beast parser, limits (64 KiB
+/// of headers, `body_limit` of body), conversion and messages naming
+/// `origin` ("response from https://h is larger than 1 MiB", "receive from
+/// https://h failed: malformed response (bad version)", ...). The parser gets
+/// at most `chunk` bytes per read (0: all at once), as a socket may hand
+/// them out. For tests and the fuzzer (tests/fuzz/http_response_fuzzer.cpp).
+[[nodiscard]] Result<Response> read_response(std::string_view bytes, std::size_t body_limit,
+                                             std::string_view origin, std::size_t chunk = 0);
 
 } // namespace secrun::https

@@ -1,6 +1,7 @@
 #include "https/client.hpp"
 #include "util/strings.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace secrun::https {
@@ -50,6 +51,15 @@ Result<Url> Url::parse(std::string_view text)
     }
     if (host.empty())
         return bad("no host");
+    // A host is a name or an IPv4 address, or an IPv6 address in brackets;
+    // anything else would not survive origin() (found by fuzz_url).
+    const bool bracketed = authority.front() == '[';
+    for (const char c : host) {
+        const auto u = static_cast<unsigned char>(c);
+        if (bracketed ? !(std::isxdigit(u) || c == ':' || c == '.')
+                      : (u <= 0x20 || u == 0x7f || c == ':' || c == '[' || c == ']'))
+            return bad(bracketed ? "invalid IPv6 address" : "invalid host");
+    }
     if (!port.empty()) {
         unsigned value = 0;
         const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

@@ -394,6 +394,22 @@ BOOST_AUTO_TEST_CASE(iso8601_accepts_aws_forms_and_refuses_others)
     BOOST_TEST(!parse_iso8601("").has_value());
 }
 
+// Regression (found by fuzz_aws_sts_xml): a year system_clock's nanoseconds
+// cannot hold overflowed a signed multiplication in from_time_t.
+BOOST_AUTO_TEST_CASE(iso8601_refuses_times_system_clock_cannot_hold)
+{
+    BOOST_TEST(!parse_iso8601("0010-01-01T00:00:00Z").has_value());
+    BOOST_TEST(!parse_iso8601("1600-01-01T00:00:00Z").has_value());
+    BOOST_TEST(!parse_iso8601("2263-01-01T00:00:00Z").has_value());
+    BOOST_TEST(!parse_iso8601("9999-12-31T23:59:59-23:59").has_value());
+    const auto late = parse_iso8601("2262-04-10T00:00:00Z");
+    BOOST_TEST_REQUIRE(late.has_value());
+    BOOST_TEST(std::chrono::system_clock::to_time_t(*late) == 9223200000);
+    const auto early = parse_iso8601("1678-01-01T00:00:00Z");
+    BOOST_TEST_REQUIRE(early.has_value());
+    BOOST_TEST(std::chrono::system_clock::to_time_t(*early) == -9214560000);
+}
+
 BOOST_AUTO_TEST_CASE(crypto_matches_known_answers)
 {
     BOOST_TEST(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -2,6 +2,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+#include <string_view>
+
 using secrun::https::Url;
 
 BOOST_AUTO_TEST_SUITE(url)
@@ -45,6 +48,29 @@ BOOST_AUTO_TEST_CASE(refuses_userinfo_other_schemes_and_bad_ports)
     auto e = Url::parse("https://user:pw@host/");
     BOOST_TEST(e.error().message ==
                "invalid URL 'https://user:pw@host/': credentials in a URL are not accepted");
+}
+
+// Regression (found by fuzz_url): a host with ':' or brackets outside an
+// IPv6 literal was accepted, and origin() then wrote a URL that does not
+// parse ("http://[:ec2::254]]:80").
+BOOST_AUTO_TEST_CASE(refuses_hosts_that_are_neither_names_nor_addresses)
+{
+    const auto message = [](std::string_view text) {
+        auto u = Url::parse(text);
+        return u ? std::string("parsed") : u.error().message;
+    };
+    BOOST_TEST(message("http://:ec2::254]:80/latest/api/token") ==
+               "invalid URL 'http://:ec2::254]:80/latest/api/token': invalid host");
+    BOOST_TEST(message("https://a:b:443/") == "invalid URL 'https://a:b:443/': invalid host");
+    BOOST_TEST(message("https://ho st/") == "invalid URL 'https://ho st/': invalid host");
+    BOOST_TEST(message("https://[fd00::1%eth0]/") ==
+               "invalid URL 'https://[fd00::1%eth0]/': invalid IPv6 address");
+    BOOST_TEST(message("https://[v1.x]/") == "invalid URL 'https://[v1.x]/': invalid IPv6 address");
+    BOOST_TEST(message("https://[]/") == "invalid URL 'https://[]/': no host");
+    auto mapped = Url::parse("https://[::FFFF:169.254.169.254]:8443/");
+    BOOST_TEST_REQUIRE(mapped.has_value());
+    BOOST_TEST(mapped->host == "::ffff:169.254.169.254");
+    BOOST_TEST(Url::parse(mapped->origin() + mapped->target)->host == mapped->host);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
