@@ -9,6 +9,7 @@
 #include "log.hpp"
 #include "manifest/manifest.hpp"
 #include "resolve/resolver.hpp"
+#include "secret.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -396,11 +397,15 @@ int run(int argc, const char* const* argv, const char* const* envp, const exec::
     // 8'. --init: secrun stays behind as the command's parent for as long as
     //     it runs, so it keeps no value. Every copy but `environment` is wiped
     //     now (SecretString wipes itself when destroyed); run_as_init wipes
-    //     that one right after the fork.
+    //     that one right after the fork. What remains is the environment
+    //     secrun itself was started with (`env`, and the process's own).
     vars.clear();
     paths.clear();
     for (auto& r : outcome.entries)
         r.value.reset();
+    for (auto& entry : plan->entries) // the manifest's default= values
+        if (entry.default_value)
+            cleanse(*entry.default_value);
     auto status = exec::run_as_init(options.command, std::move(*environment), signals);
     // The command ran: its files stay, as they do after an exec. So they do
     // after an internal error (fork or supervising failed), when the command
