@@ -1,6 +1,7 @@
 // The Azure CLI as a token source: `az account get-access-token`, run with a
 // time and output bound, for developers who ran `az login`.
 #include "auth/azure_sources.hpp"
+#include "auth/iso8601.hpp"
 
 #include "auth/wiped_json.hpp"
 #include "util/strings.hpp"
@@ -82,10 +83,12 @@ std::optional<std::chrono::system_clock::time_point> parse_expires_on(std::strin
     }
     if (when == static_cast<std::time_t>(-1))
         return std::nullopt;
-    return std::chrono::system_clock::from_time_t(when);
+    return from_epoch_seconds(when);
 }
 
-Result<AzureToken> parse_output(std::string_view out)
+} // namespace
+
+Result<AzureToken> parse_cli_output(std::string_view out)
 {
     const auto bad = [](std::string_view why) {
         return Error(Errc::bad_response,
@@ -114,9 +117,10 @@ Result<AzureToken> parse_output(std::string_view out)
             if (ec != std::errc{} || end != s->data() + s->size())
                 seconds = -1;
         }
-        if (seconds < 0)
+        const auto when = seconds < 0 ? std::nullopt : from_epoch_seconds(seconds);
+        if (!when)
             return bad("expires_on is not a number of seconds");
-        result.expires_on = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+        result.expires_on = *when;
     } else if (const auto* text = object.if_contains("expiresOn"); text != nullptr && text->is_string()) {
         const auto when =
             parse_expires_on(std::string_view(text->get_string().data(), text->get_string().size()));
@@ -130,7 +134,6 @@ Result<AzureToken> parse_output(std::string_view out)
     return result;
 }
 
-} // namespace
 
 asio::awaitable<Outcome> azure_cli_credential(SourceContext ctx, AzureTokenRequest request)
 {
@@ -171,7 +174,7 @@ asio::awaitable<Outcome> azure_cli_credential(SourceContext ctx, AzureTokenReque
                                             std::to_string(ran->exit_code), ")",
                                             said.empty() ? "" : ": ", said));
     }
-    auto token = parse_output(ran->out);
+    auto token = parse_cli_output(ran->out);
     if (!token)
         co_return token.error();
     token->tenant = request.tenant;

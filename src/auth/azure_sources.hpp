@@ -60,6 +60,10 @@ using Outcome = std::variant<Acquired, Unavailable, Error>;
                                                       std::chrono::system_clock::time_point now,
                                                       std::string_view who);
 
+// Reads what `az account get-access-token --output json` prints: accessToken,
+// and expires_on (epoch seconds, newer CLIs) or expiresOn (local time).
+[[nodiscard]] Result<AzureToken> parse_cli_output(std::string_view out);
+
 // "invalid_client: AADSTS7000215: Invalid client secret provided." from an
 // error body ({"error","error_description"}, {"error":{"code","message"}} or
 // {"message"}); its first line, bounded. Empty when the body says nothing usable.

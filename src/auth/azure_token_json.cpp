@@ -1,6 +1,7 @@
 // Helpers shared by the Azure token sources: token answers, error bodies,
 // credential files.
 #include "auth/azure_sources.hpp"
+#include "auth/iso8601.hpp"
 
 #include "auth/wiped_json.hpp"
 #include "util/strings.hpp"
@@ -104,12 +105,14 @@ Result<AzureToken> parse_token_response(std::string_view body,
         return bad("an access_token that cannot go in an HTTP header");
 
     AzureToken out;
+    std::optional<std::chrono::system_clock::time_point> expires;
     if (const auto on = json_seconds(object, "expires_on"))
-        out.expires_on = std::chrono::system_clock::time_point(std::chrono::seconds(*on));
+        expires = from_epoch_seconds(*on);
     else if (const auto in = json_seconds(object, "expires_in"))
-        out.expires_on = now + std::chrono::seconds(*in);
-    else
+        expires = seconds_after(now, *in);
+    if (!expires)
         return bad("without a usable expires_in or expires_on");
+    out.expires_on = *expires;
     out.access_token = SecretString(token);
     return out;
 }

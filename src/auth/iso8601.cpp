@@ -73,15 +73,28 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
     const std::time_t utc = ::timegm(&tm);
     if (utc == static_cast<std::time_t>(-1))
         return std::nullopt;
-    // system_clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
-    // A time outside would overflow (undefined behaviour), not just be wrong.
-    constexpr auto limit = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::duration::max())
-                               .count();
-    const auto seconds = static_cast<long long>(utc) - offset_seconds;
+    return from_epoch_seconds(static_cast<long long>(utc) - offset_seconds);
+}
+
+std::optional<std::chrono::system_clock::time_point> from_epoch_seconds(long long seconds) noexcept
+{
+    constexpr long long limit =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+            .count();
     if (seconds >= limit || seconds <= -limit)
         return std::nullopt;
-    return std::chrono::system_clock::from_time_t(static_cast<std::time_t>(seconds));
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+}
+
+std::optional<std::chrono::system_clock::time_point>
+seconds_after(std::chrono::system_clock::time_point now, long long seconds) noexcept
+{
+    const long long base =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    long long sum = 0;
+    if (__builtin_add_overflow(base, seconds, &sum))
+        return std::nullopt;
+    return from_epoch_seconds(sum);
 }
 
 } // namespace secrun::auth

@@ -67,6 +67,30 @@ struct Challenge {
 /// scope, accepts that scope's resource only).
 [[nodiscard]] bool resource_matches(const https::Url& vault, std::string_view resource);
 
+/// A secret version as Key Vault writes it (32 hex digits today): letters
+/// and digits, 1-64 of them.
+[[nodiscard]] bool is_version(std::string_view version) noexcept;
+
+/// What a Key Vault error body says ({"error": {"code", "message",
+/// "innererror": {"code", "innererror": ...}}}), each part one line of
+/// bounded length without control characters; parts it lacks are empty.
+struct KeyVaultError {
+    std::string code;    // error.code
+    std::string inner;   // the innermost innererror.code
+    std::string message; // error.message, first line, bounded
+};
+[[nodiscard]] KeyVaultError parse_error(std::string_view body);
+
+/// A 200 answer's SecretBundle: its value, and the version named by the last
+/// segment of its id (https://{vault}/secrets/{name}/{version}; empty when
+/// that is not a version). nullopt when the body is not a bundle with a
+/// string value. The value's JSON is parsed into wiped storage.
+struct SecretBundle {
+    SecretString value;
+    std::string version;
+};
+[[nodiscard]] std::optional<SecretBundle> parse_secret_bundle(std::string_view body);
+
 } // namespace azure_keyvault
 
 /// The azure_keyvault backend: one token per run (per cloud and tenant),

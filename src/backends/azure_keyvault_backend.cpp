@@ -34,54 +34,6 @@ namespace {
 constexpr auto use_awaitable = asio::use_awaitable;
 constexpr std::size_t body_limit = 1 << 20; // a value is at most 25 KB, escaped up to 6x
 
-struct KeyVaultError {
-    std::string code;    // error.code
-    std::string inner;   // the innermost innererror.code
-    std::string message; // error.message, first line, bounded
-};
-
-std::string_view string_at(const json::object& object, std::string_view key)
-{
-    const auto* value = object.if_contains(key);
-    if (value == nullptr || !value->is_string())
-        return {};
-    return std::string_view(value->get_string().data(), value->get_string().size());
-}
-
-std::string bounded_line(std::string_view text, std::size_t max)
-{
-    text = util::trim(text.substr(0, text.find_first_of("\r\n")));
-    std::string out;
-    for (const char c : text) {
-        if (out.size() >= max)
-            return out + "...";
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u == 0x7f) ? ' ' : c;
-    }
-    return out;
-}
-
-KeyVaultError parse_error(std::string_view body)
-{
-    KeyVaultError out;
-    boost::system::error_code ec;
-    const json::value doc = json::parse(body, ec);
-    if (ec || !doc.is_object())
-        return out;
-    const auto* error = doc.get_object().if_contains("error");
-    if (error == nullptr || !error->is_object())
-        return out;
-    out.code = bounded_line(string_at(error->get_object(), "code"), 100);
-    out.message = bounded_line(string_at(error->get_object(), "message"), 300);
-    const json::value* inner = error->get_object().if_contains("innererror");
-    for (int depth = 0; inner != nullptr && inner->is_object() && depth < 8; ++depth) {
-        if (const auto code = string_at(inner->get_object(), "code"); !code.empty())
-            out.inner = bounded_line(code, 100);
-        inner = inner->get_object().if_contains("innererror");
-    }
-    return out;
-}
-
 // " (code: message)", " (code)", or "".
 std::string in_parens(std::string_view code, std::string_view message)
 {
@@ -102,14 +54,6 @@ auth::WallClock wall_clock(const Context& context)
     if (context.now)
         return context.now;
     return [] { return std::chrono::system_clock::now(); };
-}
-
-bool is_version(std::string_view version) noexcept
-{
-    return !version.empty() && version.size() <= 64 &&
-           std::all_of(version.begin(), version.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-           });
 }
 
 class KeyVaultBackend final : public Backend {
@@ -338,20 +282,13 @@ asio::awaitable<Result<Fetched>> KeyVaultBackend::fetch(SecretId id)
 
     const https::Response& r = *response;
     if (r.status == 200) {
-        const auto doc = auth::parse_json_wiped(r.body);
-        const auto* object = doc ? doc->if_object() : nullptr;
-        const auto* value = object ? object->if_contains("value") : nullptr;
-        if (value == nullptr || !value->is_string())
+        std::optional<SecretBundle> bundle = parse_secret_bundle(r.body);
+        if (!bundle)
             co_return Error(Errc::bad_response,
                             str_cat(what, ": the answer has no value (not a SecretBundle)"));
         Fetched fetched;
-        fetched.value =
-            SecretString(std::string_view(value->get_string().data(), value->get_string().size()));
-        // id: https://{vault}/secrets/{name}/{version}
-        const std::string_view secret_id = string_at(*object, "id");
-        if (const auto slash = secret_id.rfind('/'); slash != std::string_view::npos &&
-                                                     is_version(secret_id.substr(slash + 1)))
-            fetched.version = std::string(secret_id.substr(slash + 1));
+        fetched.value = std::move(bundle->value);
+        fetched.version = std::move(bundle->version);
         fetched.source = vault->origin;
         co_return fetched;
     }

@@ -1,16 +1,42 @@
-// Key Vault's pure protocol parts: secret names, clouds, the 401 challenge.
+// Key Vault's pure protocol parts: secret names, clouds, the 401 challenge,
+// and the bodies of its answers.
 #include "backends/azure_keyvault.hpp"
 
+#include "auth/wiped_json.hpp"
 #include "util/strings.hpp"
+
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
 #include <map>
 
 namespace secrun::backends::azure_keyvault {
+namespace json = boost::json;
 using util::str_cat;
 
 namespace {
+
+std::string_view string_at(const json::object& object, std::string_view key)
+{
+    const auto* value = object.if_contains(key);
+    if (value == nullptr || !value->is_string())
+        return {};
+    return std::string_view(value->get_string().data(), value->get_string().size());
+}
+
+std::string bounded_line(std::string_view text, std::size_t max)
+{
+    text = util::trim(text.substr(0, text.find_first_of("\r\n")));
+    std::string out;
+    for (const char c : text) {
+        if (out.size() >= max)
+            return out + "...";
+        const auto u = static_cast<unsigned char>(c);
+        out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+    }
+    return out;
+}
 
 struct KnownCloud {
     std::string_view suffix; // of the vault host, with its leading dot
@@ -203,6 +229,50 @@ bool resource_matches(const https::Url& vault, std::string_view resource)
         return false;
     auto scope = https::Url::parse(cloud_for_host(vault.host).scope);
     return scope && scope->host == url->host;
+}
+
+bool is_version(std::string_view version) noexcept
+{
+    return !version.empty() && version.size() <= 64 &&
+           std::all_of(version.begin(), version.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+           });
+}
+
+KeyVaultError parse_error(std::string_view body)
+{
+    KeyVaultError out;
+    boost::system::error_code ec;
+    const json::value doc = json::parse(body, ec);
+    if (ec || !doc.is_object())
+        return out;
+    const auto* error = doc.get_object().if_contains("error");
+    if (error == nullptr || !error->is_object())
+        return out;
+    out.code = bounded_line(string_at(error->get_object(), "code"), 100);
+    out.message = bounded_line(string_at(error->get_object(), "message"), 300);
+    const json::value* inner = error->get_object().if_contains("innererror");
+    for (int depth = 0; inner != nullptr && inner->is_object() && depth < 8; ++depth) {
+        if (const auto code = string_at(inner->get_object(), "code"); !code.empty())
+            out.inner = bounded_line(code, 100);
+        inner = inner->get_object().if_contains("innererror");
+    }
+    return out;
+}
+
+std::optional<SecretBundle> parse_secret_bundle(std::string_view body)
+{
+    const auto doc = auth::parse_json_wiped(body);
+    const auto* object = doc ? doc->if_object() : nullptr;
+    const auto* value = object ? object->if_contains("value") : nullptr;
+    if (value == nullptr || !value->is_string())
+        return std::nullopt;
+    SecretBundle bundle;
+    bundle.value = SecretString(std::string_view(value->get_string().data(), value->get_string().size()));
+    const std::string_view id = string_at(*object, "id");
+    if (const auto slash = id.rfind('/'); slash != std::string_view::npos && is_version(id.substr(slash + 1)))
+        bundle.version = std::string(id.substr(slash + 1));
+    return bundle;
 }
 
 } // namespace secrun::backends::azure_keyvault
