@@ -339,6 +339,8 @@ asio::awaitable<Result<Fetched>> KeyVaultBackend::fetch(SecretId id)
     const https::Response& r = *response;
     if (r.status == 200) {
         const auto doc = auth::parse_json_wiped(r.body);
+        if (!doc)
+            co_return Error(Errc::bad_response, str_cat(what, ": the answer is not JSON"));
         const auto* object = doc ? doc->if_object() : nullptr;
         const auto* value = object ? object->if_contains("value") : nullptr;
         if (value == nullptr || !value->is_string())
