@@ -40,7 +40,8 @@ std::string scenario_with(const std::vector<std::string>& faults, int duration)
     const json::object aws{
         {"credentials", {{key_id, {{"secret", secret_key}, {"session_token", session_token}}}}},
         {"secrets", {{"CH_HOST", {{"string", value}}}}},
-        {"ecs", {{"path", ecs_path}, {"issue", issue}}}};
+        {"ecs", {{"path", ecs_path}, {"issue", issue}}},
+        {"imds", {{"role", "fault-role"}, {"issue", issue}}}};
     json::array rules;
     for (const auto& fault : faults)
         rules.push_back(json::parse(fault));
@@ -266,6 +267,29 @@ std::vector<Row> table()
          .check =
              [](const FakeCloudProcess& cloud) {
                  BOOST_TEST(cloud.requests("GET", ecs_path) == 3u);
+             }},
+        {.name = "instance metadata (IMDSv2) answering 500 every time",
+         .faults = {rule("PUT", "/latest/api/token",
+                         R"("action": "status", "status": 500, "body": "Internal Server Error")",
+                         -1)},
+         .adjust =
+             [](EnvMap& env, const Endpoints& at) {
+                 env.erase("AWS_ACCESS_KEY_ID");
+                 env.erase("AWS_SECRET_ACCESS_KEY");
+                 env.erase("AWS_SESSION_TOKEN");
+                 env.erase("AWS_EC2_METADATA_DISABLED");
+                 env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", at.cloud.http_url());
+             },
+         .lines = {"secrun: error: aws_secrets (needed by CH_HOST): no AWS credentials: "
+                   "environment: AWS_ACCESS_KEY_ID not set; ...; EC2 IMDS: PUT "
+                   "{http}/latest/api/token returned HTTP 500",
+                   failed_start},
+         .requests = 0,
+         .check =
+             [](const FakeCloudProcess& cloud) {
+                 // The token request is also the probe for an instance at
+                 // all: one attempt (src/auth/aws_metadata.cpp).
+                 BOOST_TEST(cloud.requests("PUT", "/latest/api/token") == 1u);
              }},
         // Session credentials that expired: the ECS endpoint hands out
         // credentials whose Expiration has passed, and Secrets Manager (the

@@ -277,6 +277,20 @@ std::vector<Row> table()
              [](const FakeCloudProcess& cloud) {
                  BOOST_TEST(cloud.requests("GET", app_service_path) == 3u);
              }},
+        {.name = "instance metadata (IMDS) refusing connections",
+         .adjust =
+             [](EnvMap& env, const Endpoints& at) {
+                 env.erase("AZURE_TENANT_ID");
+                 env.erase("AZURE_CLIENT_ID");
+                 env.erase("AZURE_CLIENT_SECRET");
+                 env.set("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://" + at.refused);
+             },
+         // IMDS gets its own attempts (6, as the Azure SDKs), not --retries:
+         // the count is left open, as --timeout may end them first.
+         .lines = {"secrun: error: azure_keyvault (needed by CH_HOST): Azure managed identity "
+                   "(IMDS): connect to http://{refused} failed: Connection refused (after ...",
+                   failed_start},
+         .requests = 0},
         // What Key Vault answers a token that has expired (as reported in
         // Azure/azure-sdk-for-python#27266): 401 with a challenge for the
         // same tenant, so no new token can help. Not retried.
