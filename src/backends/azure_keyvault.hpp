@@ -83,13 +83,14 @@ struct KeyVaultError {
 
 /// A 200 answer's SecretBundle: its value, and the version named by the last
 /// segment of its id (https://{vault}/secrets/{name}/{version}; empty when
-/// that is not a version). nullopt when the body is not a bundle with a
-/// string value. The value's JSON is parsed into wiped storage.
+/// that is not a version). Errc::bad_response saying "the answer is not
+/// JSON" or "the answer has no value (not a SecretBundle)" otherwise. The
+/// JSON is parsed into wiped storage.
 struct SecretBundle {
     SecretString value;
     std::string version;
 };
-[[nodiscard]] std::optional<SecretBundle> parse_secret_bundle(std::string_view body);
+[[nodiscard]] Result<SecretBundle> parse_secret_bundle(std::string_view body);
 
 } // namespace azure_keyvault
 

@@ -282,10 +282,9 @@ asio::awaitable<Result<Fetched>> KeyVaultBackend::fetch(SecretId id)
 
     const https::Response& r = *response;
     if (r.status == 200) {
-        std::optional<SecretBundle> bundle = parse_secret_bundle(r.body);
+        Result<SecretBundle> bundle = parse_secret_bundle(r.body);
         if (!bundle)
-            co_return Error(Errc::bad_response,
-                            str_cat(what, ": the answer has no value (not a SecretBundle)"));
+            co_return with_context(bundle.error(), what);
         Fetched fetched;
         fetched.value = std::move(bundle->value);
         fetched.version = std::move(bundle->version);

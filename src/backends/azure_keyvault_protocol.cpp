@@ -260,13 +260,15 @@ KeyVaultError parse_error(std::string_view body)
     return out;
 }
 
-std::optional<SecretBundle> parse_secret_bundle(std::string_view body)
+Result<SecretBundle> parse_secret_bundle(std::string_view body)
 {
     const auto doc = auth::parse_json_wiped(body);
-    const auto* object = doc ? doc->if_object() : nullptr;
+    if (!doc)
+        return Error(Errc::bad_response, "the answer is not JSON");
+    const auto* object = doc->if_object();
     const auto* value = object ? object->if_contains("value") : nullptr;
     if (value == nullptr || !value->is_string())
-        return std::nullopt;
+        return Error(Errc::bad_response, "the answer has no value (not a SecretBundle)");
     SecretBundle bundle;
     bundle.value = SecretString(std::string_view(value->get_string().data(), value->get_string().size()));
     const std::string_view id = string_at(*object, "id");

@@ -123,8 +123,10 @@ private:
                            {"Accept", "application/json"}};
         request.what = "Doppler download";
         Result<https::Response> sent = co_await http_.send(std::move(request));
+        // A transport error names the host and the step; the caller's
+        // context names the backend ("doppler: ..."), so no "Doppler: " here.
         if (!sent)
-            co_return with_context(sent.error(), "Doppler");
+            co_return sent.error();
         const https::Response& response = *sent;
         if (response.status != 200)
             co_return status_error(response);

@@ -243,10 +243,13 @@ Failure read_failure(const error_code& ec, bool got_some, std::size_t body_limit
         return {Error(Errc::bad_response, str_cat("receive from ", origin,
                                                   " failed: malformed response (", ec.message(), ")"))};
     const bool closed = is_closed(ec);
-    const std::string why =
-        closed && got_some
-            ? std::string("the server closed the connection in the middle of the response")
-            : describe(ec);
+    // A reset (RST: a crashed server, a middlebox dropping the connection)
+    // is told apart from a close, which a server or proxy does on purpose.
+    std::string why = describe(ec);
+    if (closed && got_some)
+        why = ec == asio::error::connection_reset
+                  ? "the connection was reset in the middle of the response"
+                  : "the server closed the connection in the middle of the response";
     return {Error(Errc::network, str_cat("receive from ", origin, " failed: ", why)), true,
             closed && !got_some};
 }

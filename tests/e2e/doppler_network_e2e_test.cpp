@@ -50,7 +50,7 @@ BOOST_FIXTURE_TEST_CASE(untrusted_certificates_fail_naming_the_host_and_the_reas
                 env.erase("SSL_CERT_FILE");
             Run r = run_child({"--retries", "2"});
             expect_not_started(r);
-            BOOST_TEST(r.err == whole_config_failure("Doppler: TLS handshake with " + origin +
+            BOOST_TEST(r.err == whole_config_failure("TLS handshake with " + origin +
                                                      " failed: certificate verify failed (" +
                                                      c.reason + ")"));
             // Rejected inside the handshake and not retried (--retries does
@@ -130,7 +130,7 @@ BOOST_FIXTURE_TEST_CASE(a_stall_is_cut_off_by_the_timeout, DopplerFixture)
     Run r = run_child({"--timeout", "2s"});
     const auto elapsed = since(start);
     expect_not_started(r);
-    BOOST_TEST(r.err == whole_config_failure("Doppler: receive from " + cloud.https_url() +
+    BOOST_TEST(r.err == whole_config_failure("receive from " + cloud.https_url() +
                                              " did not finish before the overall deadline "
                                              "(--timeout)"));
     BOOST_TEST(elapsed.count() >= 1900);
@@ -146,7 +146,7 @@ BOOST_FIXTURE_TEST_CASE(oversized_and_invalid_bodies_are_rejected_not_retried, D
 
     Run big = run_child({"--retries", "2"});
     expect_not_started(big);
-    BOOST_TEST(big.err == whole_config_failure("Doppler: response from " + cloud.https_url() +
+    BOOST_TEST(big.err == whole_config_failure("response from " + cloud.https_url() +
                                                " is larger than 1 MiB"));
     BOOST_TEST(cloud.requests("GET", download_path) == 1u);
 
@@ -191,7 +191,7 @@ BOOST_FIXTURE_TEST_CASE(a_reset_and_a_truncated_body_are_retried, DopplerFixture
     configure(truncating);
     Run cut = run_child({"--retries", "0"});
     expect_not_started(cut);
-    BOOST_TEST(cut.err == whole_config_failure("Doppler: receive from " + truncating.https_url() +
+    BOOST_TEST(cut.err == whole_config_failure("receive from " + truncating.https_url() +
                                                " failed: the server closed the connection in "
                                                "the middle of the response"));
 }
@@ -272,9 +272,9 @@ BOOST_FIXTURE_TEST_CASE(https_proxy_tunnels_with_basic_auth_from_its_url, Dopple
     env.set("HTTPS_PROXY", "http://e2e-user:wrong-pr0xy-pa55@" + proxy_host);
     Run denied = run_child({"--retries", "2"});
     expect_not_started(denied);
-    BOOST_TEST(denied.err == whole_config_failure(
-                                 "Doppler: proxy CONNECT to " + origin + " via http://" +
-                                 proxy_host + " failed: HTTP 407 Proxy Authentication Required"));
+    BOOST_TEST(denied.err ==
+               whole_config_failure("proxy CONNECT to " + origin + " via http://" + proxy_host +
+                                    " failed: HTTP 407 Proxy Authentication Required"));
     BOOST_TEST(cloud.counter("proxy_auth_failures") == 1u);
     BOOST_TEST(cloud.counter("proxy_tunnels") == 2u);
 }

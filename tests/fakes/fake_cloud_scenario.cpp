@@ -65,9 +65,9 @@ std::optional<std::string> get_int(const json::object& object, std::string_view 
 
 std::optional<FaultAction> parse_action(std::string_view text)
 {
-    for (auto action :
-         {FaultAction::status, FaultAction::delay, FaultAction::reset, FaultAction::stall,
-          FaultAction::truncate, FaultAction::oversize, FaultAction::invalid_json})
+    for (auto action : {FaultAction::status, FaultAction::delay, FaultAction::reset,
+                        FaultAction::reset_mid, FaultAction::stall, FaultAction::truncate,
+                        FaultAction::oversize, FaultAction::invalid_json})
         if (to_string(action) == text)
             return action;
     return std::nullopt;
@@ -151,6 +151,8 @@ std::string_view to_string(FaultAction action)
         return "delay";
     case FaultAction::reset:
         return "reset";
+    case FaultAction::reset_mid:
+        return "reset_mid";
     case FaultAction::stall:
         return "stall";
     case FaultAction::truncate:

@@ -13,8 +13,8 @@
 //         "listener": "https",      // optional; "https" or "http"; default: both
 //         "count": 1,               // optional; the next N matching requests; -1: all
 //         "delay_ms": 0,            // optional; wait this long first (with any action)
-//         "action": "status",       // required: status | delay | reset | stall |
-//                                   //   truncate | oversize | invalid_json
+//         "action": "status",       // required: status | delay | reset | reset_mid |
+//                                   //   stall | truncate | oversize | invalid_json
 //         "status": 500,            // "status": the status code (default 500)
 //         "body": "...",            // "status": a string, or JSON (sent as JSON)
 //         "headers": {"Retry-After": "1"}, // "status": extra response headers
@@ -30,6 +30,8 @@
 //   status       answer with `status`, `body` and `headers`; no handler runs
 //   delay        wait `delay_ms`, then answer normally
 //   reset        close the TCP connection with RST (SO_LINGER 0), no answer
+//   reset_mid    send the real answer's headers and half of its body (as
+//                truncate), then RST: a connection reset mid-response
 //   stall        never answer; keep the connection open
 //   truncate     send the real answer's headers and only half of its body,
 //                then close (the client sees fewer bytes than Content-Length)
@@ -51,7 +53,7 @@
 namespace secrun::fakes
 {
 
-enum class FaultAction { status, delay, reset, stall, truncate, oversize, invalid_json };
+enum class FaultAction { status, delay, reset, reset_mid, stall, truncate, oversize, invalid_json };
 
 struct FaultRule {
     std::string method; // "" any

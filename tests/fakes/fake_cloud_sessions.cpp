@@ -209,14 +209,20 @@ net::awaitable<End> serve(Stream& stream, Listener listener, std::shared_ptr<Ser
             state->log(route + " -> fault stall");
             for (;;) // until the server exits; the client gives up on its own
                 co_await sleep_for(std::chrono::hours(24));
-        case FaultAction::truncate: {
+        case FaultAction::truncate:
+        case FaultAction::reset_mid: {
             const std::string bytes = truncated_bytes(state->answer(request));
             state->flush_stats(); // the handler may have counted
-            state->log(route + " -> fault truncate");
+            state->log(route + " -> fault " + std::string(to_string(action)));
             auto [ec, n] =
                 co_await net::async_write(stream, net::buffer(bytes), net::as_tuple(use_awaitable));
             (void)ec;
-            co_return End::abrupt;
+            if (action == FaultAction::truncate)
+                co_return End::abrupt;
+            // Give the client time to read the headers and the first bytes,
+            // so that the RST finds it in the middle of the body.
+            co_await sleep_for(std::chrono::milliseconds(100));
+            co_return End::reset;
         }
         }
 

@@ -486,6 +486,7 @@ BOOST_AUTO_TEST_CASE(answers_404_on_the_plain_http_port_without_a_route)
 BOOST_AUTO_TEST_CASE(reset_truncate_stall_oversize_and_invalid_json)
 {
     FakeCloudProcess cloud({.scenario = R"({"faults": [
+      {"path": "/reset_mid", "action": "reset_mid", "count": -1},
       {"path": "/reset", "action": "reset", "count": -1},
       {"path": "/truncate", "action": "truncate", "count": -1},
       {"path": "/stall", "action": "stall", "count": -1},
@@ -502,6 +503,15 @@ BOOST_AUTO_TEST_CASE(reset_truncate_stall_oversize_and_invalid_json)
     const auto reset = get("/reset");
     BOOST_TEST(reset.exit_code == 56, reset.error); // CURLE_RECV_ERROR
     BOOST_TEST(reset.error.find("reset by peer") != std::string::npos, reset.error);
+    BOOST_TEST(reset.status == 0u); // nothing came before the RST
+
+    // The status line and headers came (curl saw the 404), then half the
+    // body, then the RST.
+    const auto reset_mid = get("/reset_mid");
+    BOOST_TEST(reset_mid.exit_code == 56, reset_mid.error); // CURLE_RECV_ERROR
+    BOOST_TEST(reset_mid.error.find("reset by peer") != std::string::npos, reset_mid.error);
+    BOOST_TEST(reset_mid.status == 404u);
+    BOOST_TEST(reset_mid.body == "fake_cloud: no route", reset_mid.body);
 
     const auto truncated = get("/truncate");
     BOOST_TEST(truncated.exit_code == 18, truncated.error); // CURLE_PARTIAL_FILE
@@ -527,7 +537,7 @@ BOOST_AUTO_TEST_CASE(reset_truncate_stall_oversize_and_invalid_json)
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     BOOST_TEST(elapsed.count() >= 300);
-    BOOST_TEST(cloud.counter("faults_applied") == 6u);
+    BOOST_TEST(cloud.counter("faults_applied") == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(global_latency_delays_every_answer)

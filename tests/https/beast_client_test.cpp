@@ -491,6 +491,23 @@ BOOST_AUTO_TEST_CASE(reports_a_server_closing_mid_body)
                    "(after 2 attempts)");
 }
 
+BOOST_AUTO_TEST_CASE(reports_a_reset_mid_body_as_a_reset)
+{
+    Reply half = Reply::with(Reply::Kind::reset_mid_body);
+    half.body = "0123456789";
+    server.script({half, half});
+    auto client = make_client(ioc, options(), EnvMap{});
+    Request r = get();
+    r.max_attempts = 2;
+    auto res = send(*client, std::move(r));
+    BOOST_TEST_REQUIRE(res.has_error());
+    BOOST_TEST((res.error().code == Errc::network));
+    BOOST_TEST(res.error().message ==
+               "receive from " + origin() +
+                   " failed: the connection was reset in the middle of the response "
+                   "(after 2 attempts)");
+}
+
 BOOST_AUTO_TEST_CASE(reopens_a_stale_kept_alive_connection_without_an_attempt)
 {
     Reply then_close;

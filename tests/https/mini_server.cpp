@@ -117,12 +117,20 @@ asio::awaitable<void> serve(ServerState state, Stream& stream, tcp::socket& raw,
             raw.set_option(asio::socket_base::linger(true, 0), ignored);
             raw.close(ignored);
             co_return;
-        case Reply::Kind::close_mid_body: {
+        case Reply::Kind::close_mid_body:
+        case Reply::Kind::reset_mid_body: {
             const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: " +
                                         std::to_string(reply.body.size()) + "\r\n\r\n" +
                                         reply.body.substr(0, reply.body.size() / 2);
             co_await asio::async_write(stream, asio::buffer(partial),
                                        asio::as_tuple(use_awaitable));
+            if (reply.kind == Reply::Kind::reset_mid_body) {
+                // Let the client read the first bytes, then RST.
+                asio::steady_timer pause(raw.get_executor());
+                pause.expires_after(std::chrono::milliseconds(100));
+                co_await pause.async_wait(asio::as_tuple(use_awaitable));
+                raw.set_option(asio::socket_base::linger(true, 0), ignored);
+            }
             raw.close(ignored);
             co_return;
         }

@@ -27,6 +27,7 @@ struct Reply {
         stall,          // read the request, never answer
         reset,          // read the request, then reset the connection (RST)
         close_mid_body, // send the headers and half of the body, then close
+        reset_mid_body, // the same, then reset the connection (RST)
     };
     Kind kind = Kind::respond;
     unsigned status = 200;

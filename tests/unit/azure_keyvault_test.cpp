@@ -284,6 +284,7 @@ BOOST_FIXTURE_TEST_CASE(maps_each_key_vault_error_to_one_line, KeyVault)
     http.on("GET", vault + "/secrets/BAD?", 400,
             R"({"error":{"code":"BadParameter","message":"The request URI contains an invalid name: BAD"}})");
     http.on("GET", vault + "/secrets/ODD?", 200, R"({"id":"x"})");
+    http.on("GET", vault + "/secrets/CUT?", 200, R"({"value": "cut-of)");
 
     const auto check = [&](std::string key, Errc code, std::string message) {
         auto r = fetch(key);
@@ -309,6 +310,7 @@ BOOST_FIXTURE_TEST_CASE(maps_each_key_vault_error_to_one_line, KeyVault)
           "request URI contains an invalid name: BAD)");
     check("ODD", Errc::bad_response,
           "secret 'ODD' in https://muse-vault.vault.azure.net: the answer has no value (not a SecretBundle)");
+    check("CUT", Errc::bad_response, "secret 'CUT' in https://muse-vault.vault.azure.net: the answer is not JSON");
 
     http.on("GET", vault + "/secrets/GONE/", 404, R"({"error":{"code":"SecretNotFound","message":"..."}})");
     auto version = fetch("GONE", "abc123");

@@ -93,9 +93,10 @@ BOOST_AUTO_TEST_CASE(key_vault_bundles_and_errors)
     BOOST_REQUIRE(bundle);
     BOOST_TEST(bundle->value.reveal() == "v");
     BOOST_TEST(bundle->version == "4387e9f3d6e14c459867679a90fd0f79");
-    BOOST_TEST(!kv::parse_secret_bundle(R"({"id":"x"})"));
-    BOOST_TEST(!kv::parse_secret_bundle(R"({"value":1})"));
-    BOOST_TEST(!kv::parse_secret_bundle("not json"));
+    const std::string no_value = "the answer has no value (not a SecretBundle)";
+    BOOST_TEST(kv::parse_secret_bundle(R"({"id":"x"})").error().message == no_value);
+    BOOST_TEST(kv::parse_secret_bundle(R"({"value":1})").error().message == no_value);
+    BOOST_TEST(kv::parse_secret_bundle("not json").error().message == "the answer is not JSON");
 
     const kv::KeyVaultError error = kv::parse_error(
         R"({"error":{"code":"Forbidden","message":"line one\nline two","innererror":{"code":"SecretDisabled"}}})");
