@@ -9,8 +9,11 @@ if [ "${1:-}" = "--test" ]; then
     # libboost-test: the unit and end-to-end tests. curl, python3-botocore and
     # python3-azure: independent official clients that check our fake cloud
     # servers behave like the real services (those tests skip when absent).
-    # hyperfine: the benchmarks.
+    # hyperfine: the benchmarks. clang and its runtimes (libFuzzer, ASan,
+    # UBSan) and llvm (llvm-symbolizer, for readable sanitizer reports): the
+    # sanitizer build of the tests and the fuzz targets.
     packages="$packages libboost-test1.81-dev curl python3 python3-botocore python3-azure hyperfine"
+    packages="$packages clang libclang-rt-14-dev llvm"
 fi
 
 missing=""

@@ -8,6 +8,9 @@
 #
 #   tests/fuzz/run.sh          # 10 s per target
 #   tests/fuzz/run.sh 60       # a minute each
+#
+# SECRUN_FUZZ_PRESET=asan uses the asan preset's build (the tests' sanitizer
+# build, which has the fuzz targets too) instead of building the fuzz preset.
 set -eu
 
 seconds=${1:-10}
@@ -17,10 +20,15 @@ esac
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j"${SECRUN_FUZZ_JOBS:-2}"
+preset=${SECRUN_FUZZ_PRESET:-fuzz}
+cmake --preset "$preset" >/dev/null
+if [ "$preset" = fuzz ]; then
+    cmake --build --preset fuzz -j"${SECRUN_FUZZ_JOBS:-2}"
+else
+    cmake --build --preset "$preset" -j"${SECRUN_FUZZ_JOBS:-2}" --target secrun_fuzzers
+fi
 
-build=build/fuzz
+build=build/$preset
 mkdir -p "$build/corpus" "$build/artifacts" "$build/logs"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
