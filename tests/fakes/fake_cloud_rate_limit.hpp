@@ -5,7 +5,8 @@
 //     "rps": 300,          // required: tokens added per second (1..1000000)
 //     "burst": 50,         // required: bucket size, full at start (1..1000000)
 //     "vendor": "aws",     // required: whose throttle answer to send:
-//                          //   aws     400 {"__type":"ThrottlingException","message":"Rate exceeded"}
+//                          //   aws     400 {"__type":"ThrottlingException","message":"Rate
+//                          exceeded"}
 //                          //           application/x-amz-json-1.1, x-amzn-ErrorType
 //                          //   azure   429 {"error":{"code":"Throttled",...}} + Retry-After
 //                          //   doppler 429 {"messages":[...],"success":false}
@@ -71,8 +72,8 @@ struct RateLimit {
     TokenBucket bucket{1, 1};
     ThrottleVendor vendor = ThrottleVendor::aws;
     std::string path = "/";
-    std::string host;   // "" any
-    std::string method; // "" any
+    std::string host;                    // "" any
+    std::string method;                  // "" any
     std::optional<unsigned> retry_after; // seconds; nullopt: none
 };
 
