@@ -1,5 +1,6 @@
 #include "https/beast_client.hpp"
 
+#include "https/pacer.hpp"
 #include "https/pool.hpp"
 #include "https/proxy.hpp"
 #include "https/retry.hpp"
@@ -396,6 +397,7 @@ private:
     bool bundle_skipped_ = false;
     bool context_made_ = false;
     std::shared_ptr<ConnectionPool> pool_;
+    SendPacer pacer_; // spaces requests to a host once it throttles
     std::map<std::string, std::vector<tcp::endpoint>, std::less<>> addresses_;
     std::mt19937_64 random_;
 };
@@ -406,6 +408,7 @@ Engine::Engine(asio::io_context& ioc, ClientOptions options, const EnvMap& env)
                                                          : options_.deadline),
       trust_(tls::TrustSettings::from(env, options_.ca_file)), proxy_(proxy_settings(env)),
       pool_(std::make_shared<ConnectionPool>(ioc, options_.concurrency)),
+      pacer_(ioc, PacingPolicy{}, std::random_device{}()),
       random_(std::random_device{}())
 {
 }
@@ -736,7 +739,30 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
     const std::string shown = str_cat(request.method, " ", origin,
                                       url.target.substr(0, url.target.find('?')));
 
+    const std::string host_key = str_cat(url.scheme, "://", url.host, ":", url.port);
+    // What a request returns when it stops: the last response, or the last
+    // error with the number of attempts it took.
+    const auto finish = [](Step<Response>& outcome, unsigned attempts) -> Result<Response> {
+        if (outcome)
+            return std::move(*outcome);
+        Error error = std::move(outcome.error().error);
+        if (attempts > 1)
+            error.message += str_cat(" (after ", std::to_string(attempts), " attempts)");
+        return error;
+    };
+    std::optional<Step<Response>> last; // the previous attempt's outcome, while waiting to retry
+
     for (unsigned attempt_no = 1;; ++attempt_no) {
+        // The host's pacing (https/pacer.hpp): at once unless it has throttled.
+        auto waiting = pacer_.wait_turn(host_key, deadline_);
+        std::optional<SendPacer::Turn> turn = co_await std::move(waiting);
+        if (!turn) {
+            if (last)
+                co_return finish(*last, attempt_no - 1);
+            co_return Error(Errc::timeout, str_cat("waiting to send to ", origin,
+                                                   " did not finish before the overall "
+                                                   "deadline (--timeout)"));
+        }
         auto attempting = attempt(request, beast_req, proxy);
         Step<Response> outcome = co_await std::move(attempting);
         AttemptOutcome seen;
@@ -746,6 +772,10 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
             seen.retry_if = request.retry_if && request.retry_if(*outcome);
             seen.retry_after = retry_after_of(*outcome, std::chrono::system_clock::now());
             reason = str_cat("HTTP ", std::to_string(outcome->status));
+            if (outcome->status == 429 || seen.retry_if)
+                pacer_.throttled(*turn);
+            else
+                pacer_.answered(*turn);
         } else {
             seen.transport_retryable = outcome.error().retryable;
             reason = outcome.error().error.message;
@@ -753,19 +783,15 @@ asio::awaitable<Result<Response>> Engine::send_with_retries(Request& request)
         const auto left = std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
         const RetryDecision decision =
             decide_retry(policy, attempt_no, seen, left, unit_random());
-        if (!decision.retry) {
-            if (outcome)
-                co_return std::move(*outcome);
-            Error error = std::move(outcome.error().error);
-            if (attempt_no > 1)
-                error.message += str_cat(" (after ", std::to_string(attempt_no), " attempts)");
-            co_return error;
-        }
+        if (!decision.retry)
+            co_return finish(outcome, attempt_no);
+        pacer_.retry_at(*turn, Clock::now() + decision.delay);
         if (log::enabled(log::Level::info))
             log::info(str_cat("retrying ", shown, " (attempt ", std::to_string(attempt_no + 1),
                           " of ", std::to_string(policy.max_attempts), ") in ",
                           format_duration(decision.delay), ": ", reason));
         ++stats.retries;
+        last = std::move(outcome);
         asio::steady_timer pause(ioc_);
         pause.expires_after(decision.delay);
         co_await pause.async_wait(asio::as_tuple(use_awaitable));

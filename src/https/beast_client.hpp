@@ -30,6 +30,10 @@ namespace secrun::https {
 ///   timeout, 5xx, 429 and Request::retry_if, up to Request::max_attempts or
 ///   `retries + 1` attempts, never past the deadline. Each retry is logged at
 ///   info level.
+/// - Throttling (https/pacer.hpp): once a host answers 429 or
+///   Request::retry_if, requests to it leave one at a time, spaced by a gap
+///   that grows with each throttle event and shrinks with each answer; a
+///   host that never throttled is not paced.
 /// - TLS (https/tls.hpp): TLS 1.2+, peer and host name verified; the trust
 ///   store (system, SSL_CERT_FILE, SSL_CERT_DIR from `env`, `ca_file`) is
 ///   loaded on the first https request.

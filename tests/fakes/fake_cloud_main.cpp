@@ -14,7 +14,7 @@
 //     {"connections":{"https":N,"http":N,"proxy":N},
 //      "tls_handshakes":N, "tls_handshake_failures":N,
 //      "requests_total":N, "requests":{"GET /v3/...":N, ...},
-//      "faults_applied":N,
+//      "faults_applied":N, "throttled":N,
 //      "proxy_tunnels":N, "proxy_auth_failures":N, "proxy_refused":N,
 //      "vendor":{"doppler.downloads":N, ...}}
 // * The scenario (fake_cloud_scenario.hpp) gives vendor data and fault rules.

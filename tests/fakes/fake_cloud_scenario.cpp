@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cstdio>
 #include <limits>
 
 namespace secrun::fakes
@@ -140,7 +141,106 @@ std::optional<std::string> parse_fault(const json::value& value, std::string_vie
     return std::nullopt;
 }
 
+std::optional<std::string> parse_rate_limit(const json::value& value, RateLimit& out)
+{
+    constexpr std::string_view where = "scenario.rate_limit";
+    if (!value.is_object())
+        return at(where, "expected an object");
+    const json::object& o = value.get_object();
+    if (auto e = check_keys(o, where,
+                            {"rps", "burst", "vendor", "path", "host", "method", "retry_after"}))
+        return e;
+    if (!o.contains("rps") || !o.contains("burst") || !o.contains("vendor"))
+        return at(where, "\"rps\", \"burst\" and \"vendor\" are required");
+    unsigned rps = 0;
+    unsigned burst = 0;
+    if (auto e = get_int(o, "rps", where, 1, 1'000'000, rps))
+        return e;
+    if (auto e = get_int(o, "burst", where, 1, 1'000'000, burst))
+        return e;
+    out.bucket = TokenBucket(rps, burst);
+    std::string vendor;
+    if (auto e = get_string(o, "vendor", where, vendor))
+        return e;
+    if (vendor == "aws")
+        out.vendor = ThrottleVendor::aws;
+    else if (vendor == "azure")
+        out.vendor = ThrottleVendor::azure;
+    else if (vendor == "doppler")
+        out.vendor = ThrottleVendor::doppler;
+    else
+        return at(std::string(where) + ".vendor", "expected \"aws\", \"azure\" or \"doppler\"");
+    if (auto e = get_string(o, "path", where, out.path))
+        return e;
+    if (auto e = get_string(o, "host", where, out.host))
+        return e;
+    if (auto e = get_string(o, "method", where, out.method))
+        return e;
+    if (out.vendor == ThrottleVendor::azure)
+        out.retry_after = 1;
+    if (o.contains("retry_after")) {
+        unsigned seconds = 0;
+        if (auto e = get_int(o, "retry_after", where, 0, 86'400, seconds))
+            return e;
+        out.retry_after = seconds == 0 ? std::nullopt : std::optional<unsigned>(seconds);
+    }
+    return std::nullopt;
+}
+
+// What each service answers when it throttles (shared/protocols/aws.md §3
+// and §5.3; azure_doppler.md §1.4 and §4). The Doppler text is the fake's own.
+HttpResponse throttle_answer(const RateLimit& limit, unsigned long serial)
+{
+    HttpResponse r;
+    switch (limit.vendor) {
+    case ThrottleVendor::aws: {
+        char id[40];
+        std::snprintf(id, sizeof id, "7a1e0000-0000-4000-8000-%012lx", serial);
+        r.status = 400;
+        r.headers.emplace_back("x-amzn-RequestId", id);
+        r.headers.emplace_back(
+            "x-amzn-ErrorType",
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.service/");
+        r.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+        r.body = R"({"__type":"ThrottlingException","message":"Rate exceeded"})";
+        break;
+    }
+    case ThrottleVendor::azure:
+        r = HttpResponse::json(
+            429, json::object{{"error",
+                               {{"code", "Throttled"},
+                                {"message", "Request was not processed because too many "
+                                            "requests were received. Reason: "
+                                            "VaultRequestTypeLimitReached"}}}});
+        break;
+    case ThrottleVendor::doppler:
+        r = HttpResponse::json(429, json::object{{"messages", json::array{"Rate limit exceeded"}},
+                                                 {"success", false}});
+        break;
+    }
+    if (limit.retry_after)
+        r.headers.emplace_back("Retry-After", std::to_string(*limit.retry_after));
+    return r;
+}
+
 } // namespace
+
+std::optional<HttpResponse> Scenario::throttle(const HttpRequest& request,
+                                               TokenBucket::Clock::time_point now)
+{
+    if (!rate_limit)
+        return std::nullopt;
+    RateLimit& limit = *rate_limit;
+    if (!limit.method.empty() && limit.method != request.method)
+        return std::nullopt;
+    if (request.path.rfind(limit.path, 0) != 0)
+        return std::nullopt;
+    if (!limit.host.empty() && limit.host != request.host())
+        return std::nullopt;
+    if (limit.bucket.admit(now))
+        return std::nullopt;
+    return throttle_answer(limit, ++throttled_serial);
+}
 
 std::string_view to_string(FaultAction action)
 {
@@ -194,7 +294,7 @@ std::optional<std::string> parse_scenario(std::string_view text, Scenario& out)
     if (!root.is_object())
         return std::string("expected a JSON object at the top level");
     const json::object& o = root.get_object();
-    if (auto e = check_keys(o, "scenario", {"latency_ms", "proxy", "faults", "vendors"}))
+    if (auto e = check_keys(o, "scenario", {"latency_ms", "proxy", "faults", "rate_limit", "vendors"}))
         return e;
     if (auto e = get_int(o, "latency_ms", "scenario", 0, 3'600'000, out.latency_ms))
         return e;
@@ -217,6 +317,12 @@ std::optional<std::string> parse_scenario(std::string_view text, Scenario& out)
                 return e;
             out.faults.push_back(std::move(rule));
         }
+    }
+    if (const json::value* limit = o.if_contains("rate_limit")) {
+        RateLimit parsed;
+        if (auto e = parse_rate_limit(*limit, parsed))
+            return e;
+        out.rate_limit = std::move(parsed);
     }
     if (const json::value* vendors = o.if_contains("vendors")) {
         if (!vendors->is_object())

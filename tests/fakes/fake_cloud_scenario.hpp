@@ -21,6 +21,8 @@
 //         "size": 2097152           // "oversize": body size in bytes (default 2 MiB)
 //       }
 //     ],
+//     "rate_limit": { ... },        // optional: a token bucket in front of every
+//                                   //   handler (fake_cloud_rate_limit.hpp)
 //     "vendors": {                  // optional: one section per vendor fake
 //       "doppler": { ... }          // see doppler_fake.cpp
 //     }
@@ -41,6 +43,7 @@
 #pragma once
 
 #include "fake_cloud.hpp"
+#include "fake_cloud_rate_limit.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -73,11 +76,18 @@ struct Scenario {
     unsigned latency_ms = 0;
     std::string proxy_basic_auth; // "user:pass"; empty: the proxy needs no credentials
     std::vector<FaultRule> faults;
+    std::optional<RateLimit> rate_limit;
+    unsigned long throttled_serial = 0; // numbers the throttle answers' request ids
     boost::json::object vendors;
 
     // The first rule matching `request` that has uses left, with its count
     // decremented; nullopt when none applies.
     [[nodiscard]] std::optional<FaultRule> take_fault(const HttpRequest& request);
+
+    // The vendor's throttle answer when the rate limit applies to `request`
+    // and its bucket is empty at `now`; nullopt when the request may pass.
+    [[nodiscard]] std::optional<HttpResponse> throttle(const HttpRequest& request,
+                                                       TokenBucket::Clock::time_point now);
 };
 
 // Parses the scenario text. Returns an error message naming the bad key.

@@ -36,6 +36,7 @@ boost::json::object Stats::to_json(const Counters& vendor) const
         {"requests_total", requests_total},
         {"requests", std::move(requests_by_route)},
         {"faults_applied", faults_applied},
+        {"throttled", throttled},
         {"proxy_tunnels", proxy_tunnels},
         {"proxy_auth_failures", proxy_auth_failures},
         {"proxy_refused", proxy_refused},

@@ -32,6 +32,7 @@ struct Stats {
     std::uint64_t tls_handshake_failures = 0; // e.g. the client rejected our certificate
     std::uint64_t requests_total = 0;
     std::uint64_t faults_applied = 0;
+    std::uint64_t throttled = 0; // answered by the scenario's rate limit
     std::uint64_t proxy_tunnels = 0;       // CONNECTs that were answered 200
     std::uint64_t proxy_auth_failures = 0; // CONNECTs answered 407
     std::uint64_t proxy_refused = 0;       // CONNECTs to a non-loopback host, or not CONNECT

@@ -176,7 +176,15 @@ net::awaitable<End> serve(Stream& stream, Listener listener, std::shared_ptr<Ser
         const std::string route = request.method + " " + request.path;
         ++state->stats.requests_total;
         ++state->stats.requests[route];
-        const std::optional<FaultRule> fault = state->scenario.take_fault(request);
+        // The rate limit is the service's front door: a refused request
+        // reaches neither a fault rule nor a handler.
+        std::optional<HttpResponse> throttled =
+            state->scenario.throttle(request, std::chrono::steady_clock::now());
+        std::optional<FaultRule> fault;
+        if (throttled)
+            ++state->stats.throttled;
+        else
+            fault = state->scenario.take_fault(request);
         if (fault)
             ++state->stats.faults_applied;
         state->flush_stats();
@@ -189,7 +197,7 @@ net::awaitable<End> serve(Stream& stream, Listener listener, std::shared_ptr<Ser
         const FaultAction action = fault ? fault->action : FaultAction::delay;
         switch (action) {
         case FaultAction::delay:
-            response = state->answer(request);
+            response = throttled ? std::move(*throttled) : state->answer(request);
             break;
         case FaultAction::status:
             response.status = fault->status;
@@ -228,7 +236,8 @@ net::awaitable<End> serve(Stream& stream, Listener listener, std::shared_ptr<Ser
 
         state->flush_stats(); // again: the handler may have counted
         state->log(route + " -> " + std::to_string(response.status) +
-                   (fault ? " (fault " + std::string(to_string(fault->action)) + ")" : ""));
+                   (fault ? " (fault " + std::string(to_string(fault->action)) + ")" : "") +
+                   (throttled ? " (throttled)" : ""));
         const bool keep_alive = req.keep_alive();
         auto res = to_beast(std::move(response), req.version(), keep_alive);
         auto [write_ec, written] =

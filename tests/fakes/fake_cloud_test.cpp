@@ -3,6 +3,7 @@
 // exactly as Doppler's API reference shows.
 #define BOOST_TEST_MODULE secrun_fake_cloud
 #include "fake_cloud_process.hpp"
+#include "fake_cloud_rate_limit.hpp"
 #include "test_ca.hpp"
 
 #include <boost/json/parse.hpp>
@@ -307,6 +308,50 @@ BOOST_AUTO_TEST_CASE(refuses_a_bad_aws_section)
     }
 }
 
+BOOST_AUTO_TEST_CASE(token_bucket_admits_a_burst_then_refills_at_its_rate)
+{
+    using namespace std::chrono_literals;
+    // 256/s and 125 ms: exact in binary floating point.
+    fakes::TokenBucket bucket(256, 50);
+    const auto t0 = fakes::TokenBucket::Clock::time_point{} + 1h;
+    unsigned admitted = 0;
+    for (int i = 0; i < 100; ++i)
+        admitted += bucket.admit(t0) ? 1 : 0;
+    BOOST_TEST(admitted == 50u); // the burst, then nothing at the same instant
+    admitted = 0;
+    for (int i = 0; i < 100; ++i)
+        admitted += bucket.admit(t0 + 125ms) ? 1 : 0;
+    BOOST_TEST(admitted == 32u); // 256/s for 125 ms
+    BOOST_TEST(!bucket.admit(t0 + 50ms)); // time going backwards adds nothing
+    BOOST_TEST(bucket.admit(t0 + 130ms)); // 1.28 tokens since 125 ms
+    BOOST_TEST(!bucket.admit(t0 + 130ms));
+    admitted = 0;
+    for (int i = 0; i < 100; ++i)
+        admitted += bucket.admit(t0 + 1h) ? 1 : 0;
+    BOOST_TEST(admitted == 50u); // a long pause fills the bucket only up to the burst
+}
+
+
+BOOST_AUTO_TEST_CASE(refuses_a_bad_rate_limit)
+{
+    for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"rate_limit": {"rps": 10, "burst": 5}})",
+              "scenario.rate_limit: \"rps\", \"burst\" and \"vendor\" are required"},
+             {R"({"rate_limit": {"rps": 0, "burst": 5, "vendor": "aws"}})",
+              "scenario.rate_limit.rps: out of range"},
+             {R"({"rate_limit": {"rps": 10, "burst": 5, "vendor": "gcp"}})",
+              "scenario.rate_limit.vendor: expected"},
+             {R"({"rate_limit": {"rps": 10, "burst": 5, "vendor": "aws", "bursts": 1}})",
+              "scenario.rate_limit: unknown key 'bursts'"}}) {
+        try {
+            FakeCloudProcess cloud({.scenario = text});
+            BOOST_ERROR("the server started with " << text);
+        } catch (const std::runtime_error& e) {
+            BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(doppler_fake_via_curl, *boost::unit_test::precondition(has_curl))
@@ -442,6 +487,58 @@ BOOST_AUTO_TEST_CASE(sends_429_with_retry_after_when_told)
     BOOST_TEST(r.status == 429u);
     BOOST_TEST(r.body.find("Retry-After: 7\r\n") != std::string::npos, r.body);
     BOOST_TEST(r.body.substr(r.body.size() - 9) == "slow down");
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_answers_as_secrets_manager_throttles)
+{
+    // 1 token a second, 2 at start: three requests in a row, the third refused.
+    FakeCloudProcess cloud({.scenario = R"({"rate_limit": {"rps": 1, "burst": 2, "vendor": "aws"},
+                                            "faults": [{"action": "status", "status": 503,
+                                                        "count": -1, "path": "/"}]})"});
+    const std::vector<std::string> args{"--cacert", cloud.ca_file().string(), "--include",
+                                        "--url", cloud.https_url() + "/"};
+    BOOST_TEST(curl(args).status == 503u);
+    BOOST_TEST(curl(args).status == 503u);
+    const auto r = curl(args);
+    BOOST_TEST(r.status == 400u);
+    BOOST_TEST(r.body.find("Content-Type: application/x-amz-json-1.1\r\n") != std::string::npos,
+               r.body);
+    BOOST_TEST(r.body.find("x-amzn-ErrorType: ThrottlingException:") != std::string::npos, r.body);
+    BOOST_TEST(r.body.find("Retry-After") == std::string::npos, r.body);
+    BOOST_TEST(r.body.substr(r.body.find("\r\n\r\n") + 4) ==
+               R"({"__type":"ThrottlingException","message":"Rate exceeded"})");
+    BOOST_TEST(cloud.counter("throttled") == 1u);
+    BOOST_TEST(cloud.counter("faults_applied") == 2u); // a refused request takes no fault
+    BOOST_TEST(cloud.counter("requests_total") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_answers_as_key_vault_and_doppler_throttle)
+{
+    FakeCloudProcess azure({.scenario = R"({"rate_limit": {"rps": 1, "burst": 1,
+                                                           "vendor": "azure", "path": "/secrets/"}})"});
+    const std::vector<std::string> args{"--cacert", azure.ca_file().string(), "--include", "--url",
+                                        azure.https_url() + "/secrets/a"};
+    BOOST_TEST(curl(args).status == 404u);
+    // Outside "path": never limited.
+    BOOST_TEST(curl({"--cacert", azure.ca_file().string(), azure.https_url() + "/other"}).status ==
+               404u);
+    const auto r = curl(args);
+    BOOST_TEST(r.status == 429u);
+    BOOST_TEST(r.body.find("Retry-After: 1\r\n") != std::string::npos, r.body);
+    BOOST_TEST(r.body.find(R"({"error":{"code":"Throttled","message":"Request was not processed)") !=
+                   std::string::npos,
+               r.body);
+    BOOST_TEST(azure.counter("throttled") == 1u);
+
+    FakeCloudProcess doppler({.scenario = R"({"rate_limit": {"rps": 1, "burst": 1,
+                                                             "vendor": "doppler", "retry_after": 3}})"});
+    const std::vector<std::string> d{"--cacert", doppler.ca_file().string(), "--include", "--url",
+                                     doppler.https_url() + "/v3/x"};
+    BOOST_TEST(curl(d).status == 404u);
+    const auto t = curl(d);
+    BOOST_TEST(t.status == 429u);
+    BOOST_TEST(t.body.find("Retry-After: 3\r\n") != std::string::npos, t.body);
+    BOOST_TEST(t.body.find(R"("success":false)") != std::string::npos, t.body);
 }
 
 BOOST_AUTO_TEST_CASE(keeps_connections_alive_across_requests)
