@@ -37,6 +37,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import socket
 import ssl
 import statistics
@@ -72,6 +73,7 @@ class BenchError(Exception):
 class Sample:
     wall: float  # seconds
     status: int  # exit code, or -signal
+    cpu: float = 0.0  # seconds of CPU (user + system) of the process and its reaped children
     fetch: Optional[float] = None  # SDK scripts: seconds spent in their fetch loop
 
 
@@ -84,10 +86,18 @@ def spawn(argv: list[str], env: dict[str, str], stdout: Path, stderr: Path) -> S
         (os.POSIX_SPAWN_OPEN, 2, str(stderr), flags, 0o600),
     ]
     start = time.perf_counter()
-    pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions)
-    _, wait_status, _ = os.wait4(pid, 0)
+    pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setpgroup=0)
+    try:
+        _, wait_status, usage = os.wait4(pid, 0)
+    except BaseException:
+        # Interrupted (SIGINT, SIGTERM): the contender and whatever it
+        # started (a shell loop's aws processes) go too, not left behind.
+        os.killpg(pid, signal.SIGKILL)
+        os.wait4(pid, 0)
+        raise
     wall = time.perf_counter() - start
-    return Sample(wall, os.waitstatus_to_exitcode(wait_status))
+    return Sample(wall, os.waitstatus_to_exitcode(wait_status),
+                  cpu=usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -108,7 +118,10 @@ class Contender:
     samples: list[Sample] = field(default_factory=list)
     max_runs: int = 0
     checked: bool = False
-    rss_kb: int = 0  # from measure_rss
+    rss_kb: int = 0  # from measure_rss, or from every run when rss_via is set
+    # Slow contenders (seconds per run) run through the peak_rss helper every
+    # time instead of in extra runs: its ~1 ms is lost in their time.
+    rss_via: Optional[Path] = None
 
     def _paths(self) -> tuple[Path, Path]:
         slug = "".join(c if c.isalnum() else "_" for c in f"{self.group}_{self.name}")
@@ -118,7 +131,11 @@ class Contender:
         out, err = self._paths()
         if self.before:
             self.before()
-        sample = spawn(self.argv, self.env, out, err)
+        report = self.workdir / "peak_rss_inline.txt"
+        argv = [str(self.rss_via), str(report)] + self.argv if self.rss_via else self.argv
+        sample = spawn(argv, self.env, out, err)
+        if self.rss_via and sample.status == 0:
+            self.rss_kb = max(self.rss_kb, int(report.read_text().strip()))
         if sample.status != 0:
             text = err.read_text(errors="replace").strip()
             raise BenchError(f"{self.group}: {self.name} exited with {sample.status}: "
@@ -142,6 +159,8 @@ def measure_rss(c: Contender, peak_rss: Path, runs: int) -> None:
     """Peak RSS of `runs` extra runs started through the peak_rss helper
     (see tests/helpers/peak_rss.cpp for why); seconds-long contenders once."""
     out, err = c._paths()
+    if c.rss_via:
+        return  # measured in every run
     report = c.workdir / "peak_rss.txt"
     if c.samples and median_wall(c) > 2.0:
         runs = 1
@@ -189,6 +208,19 @@ def paired_ratio(a: Contender, b: Contender) -> float:
     if len(a.samples) == len(b.samples) and a.samples:
         return statistics.median(x.wall / y.wall for x, y in zip(a.samples, b.samples))
     return median_wall(a) / median_wall(b)
+
+
+def median_cpu(c: Contender) -> float:
+    return statistics.median(s.cpu for s in c.samples)
+
+
+def paired_cpu_ratio(a: Contender, b: Contender) -> float:
+    """As paired_ratio, of CPU time (user + system, from wait4): what the
+    process cost the machine, much less disturbed by a busy run queue than
+    its wall time (a process that waits for a CPU is not charged)."""
+    if len(a.samples) == len(b.samples) and a.samples:
+        return statistics.median(x.cpu / max(y.cpu, 1e-6) for x, y in zip(a.samples, b.samples))
+    return median_cpu(a) / max(median_cpu(b), 1e-6)
 
 
 def peak_rss_kb(c: Contender) -> int:
@@ -291,6 +323,7 @@ def overhead_part(args, secrun: Path, out: Path, rng: random.Random, notes: list
     values = {n: secret_value("env", i) for i, n in enumerate(names, 1)}
     dotenv = work / "env.local"
     dotenv.write_text("".join(f"{n}={v}\n" for n, v in values.items()))
+    dotenv.chmod(0o600)  # as a user keeps it (secrun warns about a world-readable one)
     manifest = work / "bench.manifest"
     manifest.write_text("".join(f"{n}\n" for n in names))
     env = base_env()
@@ -344,6 +377,7 @@ def overhead_part(args, secrun: Path, out: Path, rng: random.Random, notes: list
             "min": min(s.wall for s in c.samples), "median": median_wall(c),
             "max": max(s.wall for s in c.samples),
             "vs_floor": paired_ratio(c, floor), "vs_secrun": paired_ratio(c, by_kind["secrun"]),
+            "cpu": median_cpu(c), "cpu_vs_floor": paired_cpu_ratio(c, floor),
             "rss_kb": peak_rss_kb(c),
         })
     return {"rows": rows, "entries": OVERHEAD_ENTRIES,
@@ -643,7 +677,9 @@ def remote_case(args, spec: BackendSpec, n: int, secrun: Path, fake: FakeCloud, 
                        case_dir, kind="baseline")
     contenders = [secrun_c, exec_c]
     if not args.smoke:
-        contenders += spec.user_contenders(fake, n, case_dir, base_env(), notes, tools)
+        for c in spec.user_contenders(fake, n, case_dir, base_env(), notes, tools):
+            c.rss_via = args.peak_rss
+            contenders.append(c)
     for c in contenders:
         c.group = group
     warmup = args.warmup
@@ -711,13 +747,29 @@ if mode == "aws":
                           verify=env["BENCH_CA"], region_name=env["AWS_REGION"])
     get = lambda name: client.get_secret_value(SecretId=name)["SecretString"]
 elif mode == "azure":
-    from azure.identity import ClientSecretCredential
+    import requests
+    from azure.core.credentials import AccessToken
     from azure.keyvault.secrets import SecretClient
-    credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"],
-                                        env["AZURE_CLIENT_SECRET"],
-                                        authority=env["AZURE_AUTHORITY_HOST"],
-                                        connection_verify=env["BENCH_CA"])
-    client = SecretClient(vault_url=env["AZURE_KEYVAULT_URL"], credential=credential,
+
+    # ClientSecretCredential's one token request, made directly: MSAL would
+    # first fetch the authority's OpenID discovery documents, which the fake
+    # does not serve (tests/e2e/azure_sdk_reader.py does the same). The real
+    # credential makes more requests, not fewer.
+    class ClientSecret:
+
+        def get_token(self, *scopes, tenant_id=None, **kwargs):
+            tenant = tenant_id or env["AZURE_TENANT_ID"]
+            answer = requests.post(
+                f"{env['AZURE_AUTHORITY_HOST']}/{tenant}/oauth2/v2.0/token",
+                data={"client_id": env["AZURE_CLIENT_ID"],
+                      "client_secret": env["AZURE_CLIENT_SECRET"],
+                      "scope": " ".join(scopes), "grant_type": "client_credentials"},
+                timeout=10, verify=env["BENCH_CA"])
+            answer.raise_for_status()
+            body = answer.json()
+            return AccessToken(body["access_token"], int(time.time()) + int(body["expires_in"]))
+
+    client = SecretClient(vault_url=env["AZURE_KEYVAULT_URL"], credential=ClientSecret(),
                           verify_challenge_resource=False, connection_verify=env["BENCH_CA"])
     get = lambda name: client.get_secret(name.replace("_", "-")).value
 else:
@@ -876,12 +928,14 @@ def render(info: dict, overhead: dict, remote: dict, sizes: dict, notes: list[st
     lines.append(f"### 1. Wrapper overhead: `env` backend, {overhead['entries']}-entry manifest "
                  f"over a {overhead['entries']}-line dotenv file")
     lines.append("")
-    lines.append("| command | runs | min | median | max | × `env A=1 /bin/true` | peak RSS |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("| command | runs | min | median | max | × `env A=1 /bin/true` | "
+                 "CPU median | CPU × `env A=1 /bin/true` | peak RSS |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         lines.append(f"| {md_code(r['name'])} | {r['runs']} | {fmt_time(r['min'])} | "
                      f"{fmt_time(r['median'])} | {fmt_time(r['max'])} | "
-                     f"{fmt_ratio(r['vs_floor'])} | {fmt_mb(r['rss_kb'])} |")
+                     f"{fmt_ratio(r['vs_floor'])} | {fmt_time(r['cpu'])} | "
+                     f"{fmt_ratio(r['cpu_vs_floor'])} | {fmt_mb(r['rss_kb'])} |")
     lines.append("")
     if overhead.get("hyperfine"):
         hf = overhead["hyperfine"]
@@ -1037,6 +1091,10 @@ def esc(text: str) -> str:
 # --------------------------------------------------------------------------
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", default="build/ci", help="CMake binary dir (ci preset)")
@@ -1080,6 +1138,9 @@ def main() -> int:
                   "secrun_fake_cloud and peak_rss targets first (tests/bench/run.sh does)", file=sys.stderr)
             return 2
 
+    # SIGTERM as SIGINT: the finally clauses stop the fake cloud and the
+    # contender running (spawn), nothing is left behind.
+    signal.signal(signal.SIGTERM, interrupted)
     rng = random.Random(args.seed)
     notes: list[str] = []
     info = machine_info()
