@@ -4,10 +4,12 @@
 #include "util/strings.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -29,12 +31,57 @@ Error errno_error(std::string_view what, int err)
     return Error(Errc::internal, util::str_cat(what, ": ", std::strerror(err)));
 }
 
+// The SigIgn mask of /proc/self/status (bit sig-1 set: ignored). Reads into
+// a stack buffer and allocates nothing: restore() runs between fork and exec.
+bool read_ignored(std::uint64_t& out) noexcept
+{
+    const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char text[8192];
+    std::size_t size = 0;
+    while (size < sizeof text - 1) {
+        const ssize_t n = ::read(fd, text + size, sizeof text - 1 - size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text[size] = '\0';
+    const char* line = std::strstr(text, "\nSigIgn:\t");
+    if (line == nullptr)
+        return false;
+    const char* p = line + 9;
+    std::uint64_t mask = 0;
+    int digits = 0;
+    for (; *p != '\n' && *p != '\0'; ++p, ++digits) {
+        const char c = *p;
+        const int v = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+        if (v < 0 || digits == 16)
+            return false;
+        mask = (mask << 4) | static_cast<std::uint64_t>(v);
+    }
+    if (digits == 0)
+        return false;
+    out = mask;
+    return true;
+}
+
 } // namespace
 
 SignalState SignalState::capture() noexcept
 {
     SignalState state;
     ::sigprocmask(SIG_SETMASK, nullptr, &state.mask_);
+    if (read_ignored(state.ignored_)) {
+        state.from_proc_ = true;
+        return state;
+    }
     for (int sig = 1; sig < NSIG; ++sig) {
         const auto i = static_cast<std::size_t>(sig);
         if (has_action(sig))
@@ -45,12 +92,33 @@ SignalState SignalState::capture() noexcept
 
 Result<void> SignalState::restore() const
 {
-    for (int sig = 1; sig < NSIG; ++sig) {
-        const auto i = static_cast<std::size_t>(sig);
-        if (recorded_[i] && ::sigaction(sig, &actions_[i], nullptr) != 0) {
-            const int err = errno;
-            return errno_error(
-                util::str_cat("cannot restore the action of signal ", std::to_string(sig)), err);
+    const auto failed = [](int sig) {
+        const int err = errno;
+        return errno_error(
+            util::str_cat("cannot restore the action of signal ", std::to_string(sig)), err);
+    };
+    if (from_proc_) {
+        // Unreadable now (unlikely, it was at capture): set every signal.
+        std::uint64_t now = 0;
+        const bool known = read_ignored(now);
+        for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
+            if (!has_action(sig))
+                continue;
+            const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
+            const bool was_ignored = (ignored_ & bit) != 0;
+            if (known && ((now & bit) != 0) == was_ignored)
+                continue;
+            struct sigaction action {};
+            action.sa_handler = was_ignored ? SIG_IGN : SIG_DFL;
+            ::sigemptyset(&action.sa_mask);
+            if (::sigaction(sig, &action, nullptr) != 0)
+                return failed(sig);
+        }
+    } else {
+        for (int sig = 1; sig < NSIG; ++sig) {
+            const auto i = static_cast<std::size_t>(sig);
+            if (recorded_[i] && ::sigaction(sig, &actions_[i], nullptr) != 0)
+                return failed(sig);
         }
     }
     if (::sigprocmask(SIG_SETMASK, &mask_, nullptr) != 0) {
@@ -62,8 +130,8 @@ Result<void> SignalState::restore() const
 
 Error exec_failure(std::string_view command, int err)
 {
-    const Errc code = (err == ENOENT || err == ENOTDIR) ? Errc::exec_not_found
-                                                        : Errc::exec_not_executable;
+    const Errc code =
+        (err == ENOENT || err == ENOTDIR) ? Errc::exec_not_found : Errc::exec_not_executable;
     return Error(code,
                  util::str_cat("exec ", util::quoted(command), " failed: ", std::strerror(err)));
 }

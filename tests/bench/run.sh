@@ -5,6 +5,9 @@
 #                                 writes build/bench/results.md, results.json, latest.svg
 #   tests/bench/run.sh --smoke    N = 1, one run, no third-party tools (seconds; CI)
 #
+#   tests/bench/run.sh --chart tests/bench/latest.svg
+#                                 the full run, also refreshing the README's chart
+#
 # Other options go to tests/bench/bench.py (--runs, --remote-runs, --backends ...).
 # It installs what it needs when it can (Debian packages with apt-get as root or
 # with sudo; the node peers with npm into build/bench/npm) and otherwise goes on:

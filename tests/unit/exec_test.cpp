@@ -207,8 +207,10 @@ BOOST_AUTO_TEST_CASE(what_secrun_inherited_is_what_the_command_inherits)
         ::sigemptyset(&set);
         ::sigaddset(&set, SIGUSR1);
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
+        ::signal(SIGTERM, SIG_IGN);
         const auto signals = exec::SignalState::capture();
         ::signal(SIGHUP, SIG_DFL);
+        ::signal(SIGTERM, [](int) {}); // a handler alone would become SIG_DFL at exec
         ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
         auto env = make_env({});
         const Error e = exec::exec_command({SECRUN_SIG_REPORT, report, "state"}, env, signals);
@@ -217,7 +219,7 @@ BOOST_AUTO_TEST_CASE(what_secrun_inherited_is_what_the_command_inherits)
     });
     BOOST_TEST(r.exit_code() == 0);
     BOOST_TEST(read_file(report) ==
-               "blocked: SIGUSR1\nignored: SIGHUP\npgrp: leader\nterminal: none\nready\n");
+               "blocked: SIGUSR1\nignored: SIGHUP SIGTERM\npgrp: leader\nterminal: none\nready\n");
 }
 
 BOOST_AUTO_TEST_CASE(non_dumpable_secrun_execs_a_dumpable_command)
