@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <iterator>
-#include <sstream>
 
 namespace secrun::e2e::doppler
 {
@@ -114,15 +113,6 @@ bool ends_with(const std::string& text, std::string_view tail)
 {
     return text.size() >= tail.size() &&
            text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
 }
 
 std::string whole_config_failure(std::string_view message)

@@ -69,9 +69,6 @@ void expect_nothing_secret(const std::string& text, std::string_view what);
 
 [[nodiscard]] bool ends_with(const std::string& text, std::string_view tail);
 
-// stderr split into lines (without their '\n').
-[[nodiscard]] std::vector<std::string> lines_of(const std::string& text);
-
 // The exact stderr of a run without a manifest whose Doppler download failed.
 [[nodiscard]] std::string whole_config_failure(std::string_view message);
 

@@ -7,7 +7,6 @@
 
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <stdexcept>
 
 #include <arpa/inet.h>
@@ -43,15 +42,6 @@ std::string expand(std::string text, const Endpoints& at)
     text = replace_all(std::move(text), "{localhost}", at.cloud.https_localhost_url());
     text = replace_all(std::move(text), "{refused}", at.refused);
     return replace_all(std::move(text), "{print_env}", helper("print_env"));
-}
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
 }
 
 // Whether `line` matches `pattern`, in which "..." stands for any text.

@@ -71,6 +71,9 @@ private:
 // Decodes print_env's output (NUL-separated NAME=value entries).
 [[nodiscard]] std::map<std::string, std::string> parse_env0(const std::string& bytes);
 
+// `text` split at newlines (the last line needs none).
+[[nodiscard]] std::vector<std::string> lines_of(const std::string& text);
+
 // True when `needle` occurs in `haystack` (for "no value leaked" checks).
 [[nodiscard]] inline bool contains(const std::string& haystack, std::string_view needle)
 {
